@@ -1,0 +1,1 @@
+"""Accounts, their per-account configuration and mode (paper/live)."""

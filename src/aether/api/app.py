@@ -1,0 +1,69 @@
+"""The FastAPI app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI
+
+from aether import __version__
+from aether.api import errors
+from aether.api.deps import authenticated
+from aether.api.middleware import BodySizeLimit, RequestObservability
+from aether.api.routers import accounts, audit, health, keys
+from aether.api.state import AppState
+from aether.ops.endpoints import ServerUrls
+from aether.ops.metrics import ApiMetrics
+from aether.settings import Profile, Settings
+from aether.storage.database import create_engine, session_factory
+
+log = structlog.get_logger("aether.api")
+
+#: Paths served without authentication. Everything else must carry an API key; a test
+#: enumerates every route and fails when one outside this list answers anonymously.
+PUBLIC_PATHS: frozenset[str] = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+)
+
+
+def api_v1_router() -> APIRouter:
+    """All ``/api/v1`` routes, behind authentication at the router level."""
+    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticated)])
+    for area in (accounts, keys, audit):
+        v1.include_router(area.router)
+    return v1
+
+
+def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
+    """Build the API. Refuses insecure production settings before anything starts."""
+    settings.check_profile()
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(urls.database_url)
+        app.state.aether = AppState(settings, urls, engine, session_factory(engine), metrics)
+        log.info("api started", profile=settings.profile.value, version=__version__)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            log.info("api stopped")
+
+    production = settings.profile is Profile.PRODUCTION
+    app = FastAPI(
+        title="Aether",
+        version=__version__,
+        summary="Autonomous trading platform for Kraken spot USD pairs",
+        lifespan=lifespan,
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(api_v1_router())
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_body_bytes)
+    app.add_middleware(RequestObservability, metrics=metrics)
+    return app

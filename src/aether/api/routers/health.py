@@ -1,0 +1,39 @@
+"""Public operational endpoints: /healthz, /readyz, /metrics (the explicit allowlist)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from aether.api.deps import app_state
+from aether.ops.health import check_all
+from aether.ops.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Every dependency answers (503 naming those that do not)")
+async def readyz(request: Request) -> JSONResponse:
+    state = app_state(request)
+    results = await check_all(state.urls, state.settings.readiness_timeout_seconds)
+    state.metrics.observe_checks(results)
+    failing = [r.name for r in results if not r.ok]
+    body = {
+        "status": "not_ready" if failing else "ready",
+        "failing": failing,
+        "checks": {
+            r.name: {"ok": r.ok, "detail": r.detail, "ms": round(r.seconds * 1000, 1)}
+            for r in results
+        },
+    }
+    return JSONResponse(body, status_code=503 if failing else 200)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    return Response(app_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

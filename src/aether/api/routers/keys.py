@@ -1,0 +1,131 @@
+"""/api/v1/keys: issue (the secret is shown once), list and revoke API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from aether.api.deps import Caller, Session, platform_admin
+from aether.api.errors import ApiError
+from aether.domain.accounts import Scope
+from aether.security import key_store, users
+from aether.security.principal import Principal
+from aether.storage.tables import ApiKeyRow
+
+router = APIRouter(prefix="/keys", tags=["keys"])
+
+
+class KeyOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKeyRow) -> KeyOut:
+        return cls(
+            id=row.id,
+            user_id=row.user_id,
+            name=row.name,
+            prefix=row.prefix,
+            scopes=[Scope(s) for s in row.scopes],
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The full API key. Shown only in this response; store it now.")
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    scopes: Annotated[list[Scope], Field(min_length=1)] | None = Field(
+        default=None, description="Defaults to the scopes of the key making the request."
+    )
+    expires_at: AwareDatetime | None = None
+    user: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Issue for another user (platform administrators only)."
+    )
+
+
+async def _target_user(
+    request: Request, request_user: str | None, principal: Principal, session: Session
+) -> tuple[uuid.UUID, str]:
+    """The caller, or (for platform administrators only) the named user."""
+    if request_user is None or request_user == principal.user_name:
+        return principal.user_id, principal.user_name
+    await platform_admin(request, principal)
+    user = await users.find_by_name(session, request_user)
+    if user is None:
+        raise ApiError(404, "not_found", f"no user named {request_user!r}")
+    return user.id, user.name
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Issue an API key")
+async def create_key(
+    request: Request, body: KeyCreate, principal: Caller, session: Session
+) -> KeyCreated:
+    user_id, _ = await _target_user(request, body.user, principal, session)
+    scopes = set(body.scopes or principal.scopes)
+    if not scopes <= principal.scopes:
+        extra = ", ".join(sorted(s.value for s in scopes - principal.scopes))
+        raise ApiError(403, "insufficient_scope", f"cannot grant scopes this key lacks: {extra}")
+    if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
+        raise ApiError(
+            422,
+            "validation_error",
+            "expires_at must be in the future",
+            fields=[{"field": "body.expires_at", "message": "must be in the future"}],
+        )
+    row, new = await key_store.issue(
+        session,
+        user_id=user_id,
+        name=body.name,
+        scopes=sorted(scopes),
+        expires_at=body.expires_at,
+        actor=principal.actor,
+    )
+    await session.commit()
+    return KeyCreated(**KeyOut.of(row).model_dump(), key=new.token)
+
+
+@router.get("", summary="API keys of the caller (or of a user, for platform administrators)")
+async def list_keys(
+    request: Request,
+    principal: Caller,
+    session: Session,
+    user: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> list[KeyOut]:
+    user_id, _ = await _target_user(request, user, principal, session)
+    return [KeyOut.of(r) for r in await key_store.list_for_user(session, user_id)]
+
+
+@router.delete("/{key_id}", summary="Revoke an API key")
+async def revoke_key(
+    request: Request, key_id: uuid.UUID, principal: Caller, session: Session
+) -> KeyOut:
+    try:
+        row = await key_store.get(session, key_id)
+    except key_store.KeyNotFoundError as exc:
+        raise ApiError(404, "not_found", "API key not found") from exc
+    if row.user_id != principal.user_id:
+        if not principal.is_platform_admin:
+            raise ApiError(404, "not_found", "API key not found")
+        await platform_admin(request, principal)
+    await key_store.revoke(session, row, actor=principal.actor)
+    await session.commit()
+    return KeyOut.of(row)

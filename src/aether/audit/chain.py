@@ -1,0 +1,120 @@
+"""The audit chain's canonical encoding and hash: pure functions, no storage.
+
+``hash = SHA-256(prev_hash || "\\n" || canonical(row))`` where ``canonical`` is JSON with sorted
+keys, no whitespace and UTF-8 text. The first row's ``prev_hash`` is :data:`GENESIS_HASH`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit row as the chain sees it."""
+
+    seq: int
+    ts: datetime
+    actor: str
+    account_id: uuid.UUID | None
+    action: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return _iso(value)
+    raise TypeError(f"audit details cannot hold {type(value).__name__}")
+
+
+def _iso(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        raise ValueError("audit timestamps must be timezone-aware")
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def normalise_details(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as they will read back from JSON storage (Decimals, UUIDs, datetimes as text).
+
+    Hash what the database will return, so verification never depends on Python types.
+    """
+    normalised: dict[str, Any] = json.loads(json.dumps(details, default=_json_default))
+    return normalised
+
+
+def canonical(
+    seq: int,
+    ts: datetime,
+    actor: str,
+    account_id: uuid.UUID | None,
+    action: str,
+    details: dict[str, Any],
+) -> bytes:
+    """The exact bytes that are hashed for one row."""
+    body = {
+        "seq": seq,
+        "ts": _iso(ts),
+        "actor": actor,
+        "account_id": str(account_id) if account_id is not None else None,
+        "action": action,
+        "details": details,
+    }
+    text = json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+    return text.encode("utf-8")
+
+
+def chain_hash(
+    prev_hash: str,
+    seq: int,
+    ts: datetime,
+    actor: str,
+    account_id: uuid.UUID | None,
+    action: str,
+    details: dict[str, Any],
+) -> str:
+    """SHA-256 hex digest linking a row to its predecessor."""
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(b"\n")
+    digest.update(canonical(seq, ts, actor, account_id, action, details))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def check_link(entry: AuditEntry, expected_seq: int, expected_prev: str) -> ChainBreak | None:
+    """Why ``entry`` does not continue the chain (or None when it does)."""
+    if entry.seq != expected_seq:
+        return ChainBreak(entry.seq, f"sequence gap: expected {expected_seq}, found {entry.seq}")
+    if entry.prev_hash != expected_prev:
+        return ChainBreak(entry.seq, "prev_hash does not match the previous row's hash")
+    recomputed = chain_hash(
+        entry.prev_hash,
+        entry.seq,
+        entry.ts,
+        entry.actor,
+        entry.account_id,
+        entry.action,
+        entry.details,
+    )
+    if recomputed != entry.hash:
+        return ChainBreak(entry.seq, "row content does not match its hash (row was altered)")
+    return None

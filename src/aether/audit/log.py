@@ -1,0 +1,169 @@
+"""Append to, read and verify the audit log in PostgreSQL.
+
+Appends take a transaction-scoped advisory lock, so concurrent writers (any number of
+processes) still produce one unbroken chain; the entry commits or rolls back together with the
+change it records, because it is written in the caller's session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aether.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    ChainBreak,
+    chain_hash,
+    check_link,
+    normalise_details,
+)
+from aether.storage.tables import AuditRow
+
+# Arbitrary, fixed key for pg_advisory_xact_lock: "audit" in ASCII.
+_AUDIT_LOCK_KEY = 0x6175646974
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    account_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+    clock: Clock = _utc_now,
+) -> AuditEntry:
+    """Append one entry inside the caller's transaction; the caller commits.
+
+    ``actor`` is ``user:<name>`` or ``system:<component>``. ``details`` must be JSON-encodable
+    (Decimal, UUID and datetime are written as text) and must never hold secrets.
+    """
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_LOCK_KEY})
+    last = (
+        await session.execute(
+            select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS_HASH)
+    ts = clock().astimezone(UTC)
+    clean = normalise_details(details or {})
+    digest = chain_hash(prev_hash, seq, ts, actor, account_id, action, clean)
+    session.add(
+        AuditRow(
+            seq=seq,
+            ts=ts,
+            actor=actor,
+            account_id=account_id,
+            action=action,
+            details=clean,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    await session.flush()
+    return AuditEntry(seq, ts, actor, account_id, action, clean, prev_hash, digest)
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        ts=row.ts,
+        actor=row.actor,
+        account_id=row.account_id,
+        action=row.action,
+        details=row.details,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    rows: int
+    first_break: ChainBreak | None
+
+
+async def _all_entries(session: AsyncSession, batch: int) -> AsyncIterator[AuditEntry]:
+    after = 0
+    while True:
+        rows = (
+            await session.scalars(
+                select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(batch)
+            )
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _entry(row)
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+async def verify(
+    session: AsyncSession,
+    *,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyResult:
+    """Walk the whole chain in order; stop at the first broken link."""
+    expected_seq, expected_prev, count = 1, GENESIS_HASH, 0
+    async for entry in _all_entries(session, batch):
+        broken = check_link(entry, expected_seq, expected_prev)
+        if broken is not None:
+            return VerifyResult(ok=False, rows=count, first_break=broken)
+        count += 1
+        expected_seq, expected_prev = entry.seq + 1, entry.hash
+        if progress is not None and count % batch == 0:
+            progress(count)
+    return VerifyResult(ok=True, rows=count, first_break=None)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Filters for :func:`query`. ``account_ids`` limits rows to those accounts;
+    ``include_global`` adds rows with no account (platform-wide actions)."""
+
+    account_ids: frozenset[uuid.UUID] | None = None
+    include_global: bool = False
+    action: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_seq: int = 0
+    limit: int = 100
+
+
+def _filtered(q: AuditQuery) -> Select[AuditRow]:
+    stmt = select(AuditRow).where(AuditRow.seq > q.after_seq)
+    if q.account_ids is not None:
+        scoped = AuditRow.account_id.in_(q.account_ids)
+        stmt = stmt.where(scoped | AuditRow.account_id.is_(None) if q.include_global else scoped)
+    elif not q.include_global:
+        stmt = stmt.where(AuditRow.account_id.is_not(None))
+    if q.action is not None:
+        stmt = stmt.where(AuditRow.action == q.action)
+    if q.actor is not None:
+        stmt = stmt.where(AuditRow.actor == q.actor)
+    if q.since is not None:
+        stmt = stmt.where(AuditRow.ts >= q.since)
+    if q.until is not None:
+        stmt = stmt.where(AuditRow.ts < q.until)
+    return stmt.order_by(AuditRow.seq).limit(q.limit)
+
+
+async def query(session: AsyncSession, q: AuditQuery) -> list[AuditEntry]:
+    """Entries matching ``q`` in sequence order (page with ``after_seq``)."""
+    return [_entry(row) for row in (await session.scalars(_filtered(q))).all()]

@@ -1,0 +1,1 @@
+"""USD hedge controller. Pure core."""

@@ -1,0 +1,1 @@
+"""Operations: health and readiness, metrics, logging, local stack, the platform runtime."""

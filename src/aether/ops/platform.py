@@ -1,0 +1,211 @@
+"""Run the whole platform: servers (embedded or external), migrations, then the API.
+
+Used by ``aether up``/``down``/``status``. A foreground ``up`` owns the embedded servers it
+started and stops them on exit; ``--detach`` runs that same foreground process in its own
+session and returns once ``/readyz`` answers 200.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+from pydantic import SecretStr
+
+from aether.ops.endpoints import ServerUrls
+from aether.ops.localstack import LocalStack
+from aether.settings import Settings
+
+
+class PlatformError(RuntimeError):
+    """The platform cannot start or be reached; the message says what to do."""
+
+
+def embedded_needed(settings: Settings) -> list[str]:
+    """Names of the servers to start locally: those with no external URL configured."""
+    wanted = {
+        "postgres": settings.database_url,
+        "nats": settings.nats_url,
+        "redis": settings.redis_url,
+    }
+    return [name for name, url in wanted.items() if url is None]
+
+
+def resolve_urls(settings: Settings, stack: LocalStack | None) -> ServerUrls:
+    """External URLs where set, embedded ones otherwise; never a substitute."""
+    missing = embedded_needed(settings)
+    if missing and (stack is None or not settings.embedded_servers):
+        env = {"postgres": "DATABASE_URL", "nats": "NATS_URL", "redis": "REDIS_URL"}
+        names = ", ".join(f"AETHER_{env[m]}" for m in missing)
+        raise PlatformError(f"{names} not set and embedded servers are disabled")
+    external = {
+        "database_url": _reveal(settings.database_url),
+        "nats_url": _reveal(settings.nats_url),
+        "redis_url": _reveal(settings.redis_url),
+    }
+    if missing:
+        assert stack is not None
+        embedded = stack.urls()
+        for key, value in external.items():
+            external[key] = value or getattr(embedded, key)
+    return ServerUrls(**{k: str(v) for k, v in external.items()})
+
+
+def _reveal(url: SecretStr | None) -> str | None:
+    return url.get_secret_value() if url is not None else None
+
+
+def running_database_url(settings: Settings) -> str:
+    """The database URL of a running platform, for CLI commands that only talk to it."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    stack = LocalStack(settings.data_dir)
+    if not any(s.name == "postgres" and s.running for s in stack.status()):
+        raise PlatformError(
+            f"PostgreSQL of the local stack in {settings.data_dir} is not running: start it with "
+            "`aether up --detach`, or set AETHER_DATABASE_URL"
+        )
+    return stack.urls().database_url
+
+
+@dataclass(frozen=True, slots=True)
+class ApiProcess:
+    pid: int
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def api_state_file(data_dir: Path) -> Path:
+    return data_dir / "api.json"
+
+
+def write_api_state(data_dir: Path, api: ApiProcess) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = api_state_file(data_dir)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": api.pid, "host": api.host, "port": api.port}))
+    tmp.replace(path)
+
+
+def read_api_state(data_dir: Path) -> ApiProcess | None:
+    """The recorded API process, or None when there is none or it is no longer alive."""
+    path = api_state_file(data_dir)
+    try:
+        raw = json.loads(path.read_text())
+        api = ApiProcess(int(raw["pid"]), str(raw["host"]), int(raw["port"]))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+    if not psutil.pid_exists(api.pid):
+        return None
+    return api
+
+
+def clear_api_state(data_dir: Path) -> None:
+    api_state_file(data_dir).unlink(missing_ok=True)
+
+
+def spawn_detached(args: list[str], log_file: Path) -> subprocess.Popen[bytes]:
+    """Start ``aether up`` (foreground mode) as a session leader writing to ``log_file``."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "aether.cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
+
+
+def wait_ready(base_url: str, child: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll ``/readyz`` until 200; raise PlatformError if the child dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            code = child.poll()
+            if code is not None:
+                raise PlatformError(f"the platform exited with status {code} while starting")
+            try:
+                response = client.get(f"{base_url}/readyz")
+                if response.status_code == 200:
+                    return
+                last = f"/readyz answered {response.status_code}: {response.text[:200]}"
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}"
+            time.sleep(0.2)
+    raise PlatformError(f"not ready after {timeout:g}s ({last})")
+
+
+def stop_api(api: ApiProcess, timeout: float = 30.0) -> bool:
+    """SIGTERM the foreground ``up`` process and wait; SIGKILL if it will not go. True if it ran."""
+    try:
+        proc = psutil.Process(api.pid)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+    return True
+
+
+def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str], None]) -> None:
+    """Start what is needed, migrate, and serve the API until SIGINT/SIGTERM; then stop it all.
+
+    Raises ServerStartError (naming the server and its log) or PlatformError on failure, after
+    stopping whatever this call started.
+    """
+    # Imported here: the API pulls in FastAPI and SQLAlchemy, which `down`/`status` never need.
+    import uvicorn
+
+    from aether.api.app import create_app
+    from aether.storage.migrate import upgrade
+
+    settings.check_profile()
+    needed = embedded_needed(settings)
+    stack = LocalStack(settings.data_dir, durable=True) if needed else None
+    try:
+        if stack is not None:
+            if not settings.embedded_servers:
+                resolve_urls(settings, None)  # raises, naming the missing URLs
+            say(f"starting embedded {', '.join(needed)} in {settings.data_dir}")
+            stack.start(needed)
+        urls = resolve_urls(settings, stack)
+        say("applying database migrations")
+        upgrade(urls.database_url)
+        app = create_app(settings, urls)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            ssl_certfile=settings.api_tls_certfile,
+            ssl_keyfile=settings.api_tls_keyfile,
+            timeout_graceful_shutdown=10,
+        )
+        write_api_state(settings.data_dir, ApiProcess(os.getpid(), host, port))
+        say(f"serving the API on {ApiProcess(os.getpid(), host, port).base_url}")
+        uvicorn.Server(config).run()
+    finally:
+        clear_api_state(settings.data_dir)
+        if stack is not None:
+            say("stopping embedded servers")
+            stack.stop()

@@ -1,0 +1,1 @@
+"""Pre-trade checks, exits, drawdown guard, sizing and exposure. Pure core."""

@@ -1,0 +1,1 @@
+"""Authentication and authorisation: API keys, users, roles and grants."""

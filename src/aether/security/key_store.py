@@ -1,0 +1,145 @@
+"""API keys in the database: issue, authenticate, list and revoke."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aether.audit import log as audit
+from aether.domain.accounts import Role, Scope
+from aether.security import api_keys
+from aether.security.principal import Principal
+from aether.storage.tables import ApiKeyRow, GrantRow, UserRow
+
+# Recording every use would turn each read request into a write; a minute is precise enough.
+_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+class AuthenticationError(Exception):
+    """The key is missing, malformed, unknown, revoked or expired (always reported as 401)."""
+
+
+class KeyNotFoundError(LookupError):
+    pass
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    scopes: Sequence[Scope],
+    expires_at: datetime | None,
+    actor: str,
+) -> tuple[ApiKeyRow, api_keys.NewApiKey]:
+    """Create a key for ``user_id`` and audit it; the caller shows ``NewApiKey.token`` once."""
+    new = api_keys.generate()
+    row = ApiKeyRow(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=name,
+        prefix=new.prefix,
+        secret_hash=api_keys.hash_secret(new.secret),
+        scopes=sorted({Scope(s).value for s in scopes}),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.append(
+        session,
+        actor=actor,
+        action="api_key.created",
+        details={
+            "key_id": row.id,
+            "user_id": user_id,
+            "prefix": new.prefix,
+            "scopes": row.scopes,
+            "expires_at": expires_at,
+        },
+    )
+    return row, new
+
+
+async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> Principal:
+    """Resolve a presented key to a :class:`Principal` or raise AuthenticationError."""
+    try:
+        prefix, secret = api_keys.parse(token)
+    except api_keys.InvalidApiKeyError as exc:
+        raise AuthenticationError("malformed API key") from exc
+    found = (
+        await session.execute(
+            select(ApiKeyRow, UserRow)
+            .join(UserRow, UserRow.id == ApiKeyRow.user_id)
+            .where(ApiKeyRow.prefix == prefix)
+        )
+    ).first()
+    if found is None:
+        api_keys.verify_secret(api_keys.DUMMY_HASH, secret)
+        raise AuthenticationError("unknown API key")
+    key, user = found.tuple()
+    if not api_keys.verify_secret(key.secret_hash, secret):
+        raise AuthenticationError("invalid API key")
+    if key.revoked_at is not None:
+        raise AuthenticationError("API key revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise AuthenticationError("API key expired")
+    if user.status != "active":
+        raise AuthenticationError("user disabled")
+    if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
+        await session.execute(
+            update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now)
+        )
+    grants = (
+        await session.execute(
+            select(GrantRow.account_id, GrantRow.role).where(GrantRow.user_id == user.id)
+        )
+    ).all()
+    return Principal(
+        user_id=user.id,
+        user_name=user.name,
+        is_platform_admin=user.is_platform_admin,
+        key_id=key.id,
+        scopes=frozenset(Scope(s) for s in key.scopes),
+        grants={g.account_id: Role(g.role) for g in grants},
+    )
+
+
+async def list_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[ApiKeyRow]:
+    stmt = select(ApiKeyRow).where(ApiKeyRow.user_id == user_id).order_by(ApiKeyRow.created_at)
+    return list((await session.scalars(stmt)).all())
+
+
+async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKeyRow:
+    row = await session.get(ApiKeyRow, key_id)
+    if row is None:
+        raise KeyNotFoundError(str(key_id))
+    return row
+
+
+async def revoke(
+    session: AsyncSession, key: ApiKeyRow, *, actor: str, now: datetime | None = None
+) -> ApiKeyRow:
+    """Revoke ``key`` (idempotent: revoking twice keeps the first time) and audit it."""
+    if key.revoked_at is None:
+        key.revoked_at = now or datetime.now(UTC)
+        await session.flush()
+        await audit.append(
+            session,
+            actor=actor,
+            action="api_key.revoked",
+            details={"key_id": key.id, "user_id": key.user_id, "prefix": key.prefix},
+        )
+    return key
+
+
+def scopes_for_role(role: Role) -> list[Scope]:
+    """Default key scopes for a user whose highest role is ``role``."""
+    return {
+        Role.VIEWER: [Scope.READ],
+        Role.TRADER: [Scope.READ, Scope.TRADE],
+        Role.ADMIN: [Scope.READ, Scope.TRADE, Scope.ADMIN],
+    }[role]

@@ -1,0 +1,201 @@
+"""Process settings: read once from the environment (prefix ``AETHER_``), immutable afterwards.
+
+What operators change at run time (per-account trading, risk and hedge configuration,
+trading state) is not here: it lives in the database, validated and audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Callable
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Profile(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+#: Loopback-only allowlist shipped as the default; production must replace it.
+DEFAULT_ADMIN_ALLOWLIST: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised when the production profile is asked to start with unsafe settings."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"refusing to start the production profile: {len(problems)} insecure "
+            f"setting(s) found:\n{listing}"
+        )
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All process settings. Construct with :func:`load_settings`; never mutate."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AETHER_", frozen=True, extra="forbid", case_sensitive=False
+    )
+
+    profile: Profile = Profile.LOCAL
+
+    # --- local stack -------------------------------------------------------------
+    data_dir: Path = Path(".aether")
+    embedded_servers: bool = Field(
+        default=True,
+        description="Start PostgreSQL, NATS and Redis from pip-installed binaries "
+        "for any of them whose URL is not set. Refused in production.",
+    )
+
+    # --- external servers (used instead of the embedded ones when set) -------------
+    database_url: SecretStr | None = None
+    nats_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+
+    # --- API -------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_tls_certfile: Path | None = None
+    api_tls_keyfile: Path | None = None
+    api_tls_offloaded: bool = Field(
+        default=False,
+        description="Declare that a TLS-terminating proxy sits in front of the API.",
+    )
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    admin_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ADMIN_ALLOWLIST),
+        description="Networks (CIDR) from which platform-admin actions are accepted.",
+    )
+
+    # --- security ------------------------------------------------------------------
+    credential_encryption_key: SecretStr | None = Field(
+        default=None, description="Base64 of 32 random bytes (AES-256-GCM key-encryption key)."
+    )
+
+    # --- venue ------------------------------------------------------------------------
+    venue: Literal["emulator", "kraken"] = "emulator"
+
+    # --- first accounts (no identity is ever hard-coded) ----------------------------------
+    company_account_name: str | None = None
+    director_account_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    admin_user_name: str | None = None
+
+    # --- health and logging ----------------------------------------------------------------
+    readiness_timeout_seconds: float = Field(default=1.5, gt=0, le=30)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file_max_bytes: int = Field(default=20_000_000, ge=10_000)
+    log_file_backups: int = Field(default=10, ge=1, le=1000)
+
+    @field_validator("admin_allowlist", "director_account_names", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("admin_allowlist")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a network in CIDR notation: {entry!r}") from exc
+        return value
+
+    @field_validator("credential_encryption_key")
+    @classmethod
+    def _valid_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("must be base64") from exc
+        if len(raw) != 32:
+            raise ValueError("must decode to exactly 32 bytes")
+        return value
+
+    @cached_property
+    def admin_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.admin_allowlist)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def production_problems(self) -> list[str]:
+        """Every reason these settings are unsafe for production (empty when safe)."""
+        problems: list[str] = []
+        if self.embedded_servers:
+            problems.append(
+                "AETHER_EMBEDDED_SERVERS is true: production needs external managed servers"
+            )
+        problems += _url_problems("AETHER_DATABASE_URL", self.database_url, _pg_has_tls)
+        problems += _url_problems("AETHER_NATS_URL", self.nats_url, _nats_has_tls)
+        problems += _url_problems("AETHER_REDIS_URL", self.redis_url, _redis_has_tls)
+        has_tls = self.api_tls_certfile is not None and self.api_tls_keyfile is not None
+        if not has_tls and not self.api_tls_offloaded:
+            problems.append(
+                "TLS is off on the public API listener: set AETHER_API_TLS_CERTFILE and "
+                "AETHER_API_TLS_KEYFILE, or AETHER_API_TLS_OFFLOADED=true behind a TLS proxy"
+            )
+        if self.credential_encryption_key is None:
+            problems.append("AETHER_CREDENTIAL_ENCRYPTION_KEY is missing")
+        if not self.admin_allowlist:
+            problems.append("AETHER_ADMIN_ALLOWLIST is empty")
+        elif tuple(self.admin_allowlist) == DEFAULT_ADMIN_ALLOWLIST:
+            problems.append("AETHER_ADMIN_ALLOWLIST is the shipped default")
+        if self.venue == "emulator":
+            problems.append("AETHER_VENUE is 'emulator': production trades on 'kraken'")
+        return problems
+
+    def check_profile(self) -> None:
+        """Raise :class:`InsecureSettingsError` listing every problem when production is unsafe."""
+        if self.profile is Profile.PRODUCTION:
+            problems = self.production_problems()
+            if problems:
+                raise InsecureSettingsError(problems)
+
+
+def _url_problems(name: str, url: SecretStr | None, has_tls: Callable[[str], bool]) -> list[str]:
+    if url is None:
+        return [f"{name} is missing"]
+    if not has_tls(url.get_secret_value()):
+        return [f"{name} does not use TLS"]
+    return []
+
+
+def _pg_has_tls(url: str) -> bool:
+    query = parse_qs(urlsplit(url).query)
+    mode = (query.get("ssl") or query.get("sslmode") or [""])[0]
+    return mode in {"require", "verify-ca", "verify-full"}
+
+
+def _nats_has_tls(url: str) -> bool:
+    return all(urlsplit(u.strip()).scheme == "tls" for u in url.split(","))
+
+
+def _redis_has_tls(url: str) -> bool:
+    return urlsplit(url).scheme == "rediss"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (used by CLI flags)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

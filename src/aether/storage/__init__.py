@@ -1,0 +1,1 @@
+"""PostgreSQL access: engine and session setup, table definitions, Alembic migrations."""

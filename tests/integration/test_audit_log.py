@@ -1,0 +1,117 @@
+"""The audit log is append-only at the database, chained, and its verifier finds tampering."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
+
+from aether.audit import log as audit
+from aether.cli import app as cli
+from aether.storage.database import create_engine, session_factory
+
+
+async def _append_many(session: AsyncSession, count: int, actor: str = "system:test") -> None:
+    for i in range(count):
+        await audit.append(session, actor=actor, action="test.event", details={"i": i})
+    await session.commit()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET actor = 'someone else' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "TRUNCATE audit_log",
+    ],
+)
+async def test_database_refuses_to_rewrite_history(
+    aether_session: AsyncSession, statement: str
+) -> None:
+    await _append_many(aether_session, 3)
+    with pytest.raises(DBAPIError, match="append-only"):
+        await aether_session.execute(text(statement))
+    await aether_session.rollback()
+    assert await aether_session.scalar(text("SELECT count(*) FROM audit_log")) == 3
+
+
+async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
+    aether_session: AsyncSession, aether_db_url: str
+) -> None:
+    await _append_many(aether_session, 6)
+    result = await audit.verify(aether_session)
+    assert (result.ok, result.rows) == (True, 6)
+
+    runner = CliRunner()
+    env = {"AETHER_DATABASE_URL": aether_db_url}
+    ok = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "6 rows" in ok.output
+
+    # An attacker with owner rights disables the trigger and edits row 4.
+    await aether_session.execute(
+        text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
+    )
+    await aether_session.execute(
+        text("UPDATE audit_log SET details = '{\"i\": 999}'::jsonb WHERE seq = 4")
+    )
+    await aether_session.execute(
+        text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete")
+    )
+    await aether_session.commit()
+
+    result = await audit.verify(aether_session)
+    assert result.ok is False
+    assert result.first_break is not None
+    assert result.first_break.seq == 4
+    assert result.rows == 3
+
+    broken = runner.invoke(cli, ["audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert "seq 4" in broken.output
+
+
+async def test_deleted_row_is_reported_as_a_gap(aether_session: AsyncSession) -> None:
+    await _append_many(aether_session, 4)
+    await aether_session.execute(
+        text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
+    )
+    await aether_session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    await aether_session.commit()
+    result = await audit.verify(aether_session)
+    assert result.first_break is not None
+    assert result.first_break.seq == 3
+    assert "gap" in result.first_break.reason
+
+
+async def test_concurrent_writers_produce_one_unbroken_chain(aether_db_url: str) -> None:
+    engine = create_engine(aether_db_url, pool_size=8)
+    sessions = session_factory(engine)
+
+    async def writer(n: int) -> None:
+        for i in range(15):
+            async with sessions() as session:
+                await audit.append(
+                    session, actor=f"system:writer{n}", action="test.concurrent", details={"i": i}
+                )
+                await session.commit()
+
+    try:
+        await asyncio.gather(*(writer(n) for n in range(8)))
+        async with sessions() as session:
+            result = await audit.verify(session)
+    finally:
+        await engine.dispose()
+    assert (result.ok, result.rows) == (True, 120)
+
+
+async def test_rolled_back_change_leaves_no_audit_row(aether_session: AsyncSession) -> None:
+    await audit.append(aether_session, actor="system:test", action="test.rolled_back")
+    await aether_session.rollback()
+    await _append_many(aether_session, 1)
+    result = await audit.verify(aether_session)
+    assert (result.ok, result.rows) == (True, 1)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from aether.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    canonical,
+    chain_hash,
+    check_link,
+    normalise_details,
+)
+
+TS = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+ACCOUNT = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+def _entry(seq: int, prev: str, details: dict[str, object] | None = None) -> AuditEntry:
+    body = normalise_details(details or {"n": seq})
+    digest = chain_hash(prev, seq, TS, "user:root", ACCOUNT, "thing.done", body)
+    return AuditEntry(seq, TS, "user:root", ACCOUNT, "thing.done", body, prev, digest)
+
+
+def test_canonical_encoding_is_independent_of_key_order() -> None:
+    a = canonical(1, TS, "x", None, "a", {"b": 1, "a": [1, 2]})
+    b = canonical(1, TS, "x", None, "a", {"a": [1, 2], "b": 1})
+    assert a == b
+    assert b'"ts":"2026-11-23T12:00:00.123456+00:00"' in a
+
+
+def test_hash_covers_every_field() -> None:
+    base = chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 1})
+    variants = [
+        chain_hash("1" * 64, 1, TS, "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(GENESIS_HASH, 2, TS, "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(GENESIS_HASH, 1, TS.replace(microsecond=1), "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(GENESIS_HASH, 1, TS, "b", ACCOUNT, "x", {"k": 1}),
+        chain_hash(GENESIS_HASH, 1, TS, "a", None, "x", {"k": 1}),
+        chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "y", {"k": 1}),
+        chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 2}),
+    ]
+    assert base not in variants
+    assert len(set(variants)) == len(variants)
+
+
+def test_details_normalise_to_their_stored_json_form() -> None:
+    details = normalise_details({"amount": Decimal("1.50"), "id": ACCOUNT, "at": TS})
+    assert details == {
+        "amount": "1.50",
+        "id": str(ACCOUNT),
+        "at": "2026-11-23T12:00:00.123456+00:00",
+    }
+    with pytest.raises(TypeError, match="cannot hold"):
+        normalise_details({"bad": object()})
+
+
+def test_naive_timestamps_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        canonical(1, datetime(2026, 1, 1), "a", None, "x", {})  # noqa: DTZ001
+
+
+def test_check_link_accepts_a_good_chain_and_names_each_kind_of_break() -> None:
+    first = _entry(1, GENESIS_HASH)
+    second = _entry(2, first.hash)
+    assert check_link(first, 1, GENESIS_HASH) is None
+    assert check_link(second, 2, first.hash) is None
+
+    altered = replace(second, details={"n": 999})
+    broken = check_link(altered, 2, first.hash)
+    assert broken is not None
+    assert broken.seq == 2
+    assert "altered" in broken.reason
+
+    gap = check_link(_entry(3, first.hash), 2, first.hash)
+    assert gap is not None
+    assert "gap" in gap.reason
+
+    relinked = check_link(_entry(2, "f" * 64), 2, first.hash)
+    assert relinked is not None
+    assert "prev_hash" in relinked.reason
