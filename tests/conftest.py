@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
@@ -27,7 +30,9 @@ from aether.accounts import service as accounts
 from aether.api.app import create_app
 from aether.domain.accounts import AccountKind, Role, Scope
 from aether.ops.endpoints import ServerUrls
-from aether.ops.localstack import LocalStack
+
+if TYPE_CHECKING:
+    from aether.ops.localstack import LocalStack
 from aether.security import key_store, users
 from aether.settings import Settings
 from aether.storage.database import create_engine, session_factory
@@ -46,13 +51,34 @@ def with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def aether_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack | None]:
+def aether_scratch() -> Iterator[Path]:
+    """A scratch root the unprivileged PostgreSQL user can traverse (pytest's tmp is 0700)."""
+    root = Path(tempfile.mkdtemp(prefix="aether-test-"))
+    root.chmod(0o711)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def aether_stack_dir(aether_scratch: Path, request: pytest.FixtureRequest) -> Path:
+    """A fresh data directory for a test's own local stack."""
+    path = aether_scratch / f"{request.node.name[:40]}-{uuid.uuid4().hex[:6]}"
+    path.mkdir(mode=0o711)
+    return path
+
+
+@pytest.fixture(scope="session")
+def aether_stack(aether_scratch: Path) -> Iterator[LocalStack | None]:
     """Embedded servers for those not given by AETHER_TEST_*_URL (None when all are given)."""
     needed = [name for name, env in _EXTERNAL.items() if not os.environ.get(env)]
     if not needed:
         yield None
         return
-    stack = LocalStack(tmp_path_factory.mktemp("stack"), durable=False)
+    from aether.ops.localstack import LocalStack
+
+    stack = LocalStack(aether_scratch / "session-stack", durable=False)
     stack.start(needed)
     try:
         yield stack
@@ -115,9 +141,7 @@ async def aether_db_url(
 
 
 @pytest.fixture
-async def aether_urls(
-    aether_server_urls: ServerUrls, aether_db_url: str
-) -> ServerUrls:
+async def aether_urls(aether_server_urls: ServerUrls, aether_db_url: str) -> ServerUrls:
     """Server URLs for one test: its own database, an emptied Redis database."""
     client = aioredis.from_url(aether_server_urls.redis_url)
     try:

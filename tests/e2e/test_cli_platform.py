@@ -57,8 +57,8 @@ def _wait_status(url: str, status: int, within: float) -> tuple[int, dict[str, o
         time.sleep(0.1)
 
 
-def test_up_detach_ready_freeze_init_down(tmp_path: Path) -> None:
-    data = tmp_path / "stack"
+def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
+    data = aether_stack_dir
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from typer.testing import CliRunner
 
 from aether.audit import log as audit
-from aether.cli import app as cli
 from aether.storage.database import create_engine, session_factory
+
+
+async def _cli(*args: str, database_url: str) -> tuple[int, str]:
+    """Run the real ``aether`` command in a subprocess; returns exit code and all output."""
+    env = {**os.environ, "AETHER_DATABASE_URL": database_url}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "aether.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
 
 
 async def _append_many(session: AsyncSession, count: int, actor: str = "system:test") -> None:
@@ -46,11 +63,9 @@ async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
     result = await audit.verify(aether_session)
     assert (result.ok, result.rows) == (True, 6)
 
-    runner = CliRunner()
-    env = {"AETHER_DATABASE_URL": aether_db_url}
-    ok = runner.invoke(cli, ["audit", "verify"], env=env)
-    assert ok.exit_code == 0, ok.output
-    assert "6 rows" in ok.output
+    code, output = await _cli("audit", "verify", database_url=aether_db_url)
+    assert code == 0, output
+    assert "6 rows" in output
 
     # An attacker with owner rights disables the trigger and edits row 4.
     await aether_session.execute(
@@ -70,9 +85,9 @@ async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
     assert result.first_break.seq == 4
     assert result.rows == 3
 
-    broken = runner.invoke(cli, ["audit", "verify"], env=env)
-    assert broken.exit_code == 1
-    assert "seq 4" in broken.output
+    code, output = await _cli("audit", "verify", database_url=aether_db_url)
+    assert code == 1
+    assert "seq 4" in output
 
 
 async def test_deleted_row_is_reported_as_a_gap(aether_session: AsyncSession) -> None:

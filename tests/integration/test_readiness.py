@@ -24,9 +24,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """A private stack: these tests freeze and stop servers other tests rely on."""
-    stack = LocalStack(tmp_path_factory.mktemp("ready"), durable=False)
+def own_stack(aether_scratch: Path) -> Iterator[LocalStack]:
+    """A private stack: these tests freeze servers other tests rely on."""
+    stack = LocalStack(aether_scratch / "readiness-stack", durable=False)
     stack.start()
     upgrade(stack.urls().database_url)
     try:

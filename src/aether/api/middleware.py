@@ -24,6 +24,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/api/v1/accounts/{account_id}``)."""
+    # FastAPI includes routers lazily: scope["route"] is the route as declared in its own
+    # router (without the prefixes it was included under); the effective context has the
+    # full path. Older FastAPI versions copy routes with the full path into scope["route"].
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"
+
+
 class RequestObservability:
     """Give each request an id (echoed as ``X-Request-ID``), log it and count it by route."""
 
@@ -55,8 +65,7 @@ class RequestObservability:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             self.metrics.observe_request(scope["method"], template, status, elapsed)
             log.info(
                 "request",

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import asyncpg
 import nats
 import redis.asyncio as aioredis
-from aether.ops.logs import redact_text
 
 from aether.ops.endpoints import ServerUrls
+from aether.ops.logs import redact_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
+from aether.ops.logs import configure_logging
 from aether.settings import Settings
 
 
@@ -179,6 +180,12 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
     from aether.storage.migrate import upgrade
 
     settings.check_profile()
+    configure_logging(
+        level=settings.log_level,
+        log_file=settings.log_dir / "aether.log",
+        max_bytes=settings.log_file_max_bytes,
+        backups=settings.log_file_backups,
+    )
     needed = embedded_needed(settings)
     stack = LocalStack(settings.data_dir, durable=True) if needed else None
     try:

@@ -80,7 +80,7 @@ async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> P
     if found is None:
         api_keys.verify_secret(api_keys.DUMMY_HASH, secret)
         raise AuthenticationError("unknown API key")
-    key, user = found.tuple()
+    key, user = found
     if not api_keys.verify_secret(key.secret_hash, secret):
         raise AuthenticationError("invalid API key")
     if key.revoked_at is not None:
