@@ -136,6 +136,33 @@ def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
         second = {"Authorization": f"Bearer {json.loads(key.stdout)['api_key']}"}
         assert httpx.get(f"{base}/api/v1/accounts", headers=second).status_code == 200
 
+        users = aether(
+            "users",
+            "create",
+            "fay",
+            "--grant",
+            f"{created['accounts'][1]['id']}=viewer",
+            "--data-dir",
+            str(data),
+        )
+        assert users.returncode == 0, users.stderr
+        fay_key = aether("keys", "create", "--user", "fay", "--json", "--data-dir", str(data))
+        fay = json.loads(fay_key.stdout)
+        assert fay["scopes"] == ["read"]
+        fay_headers = {"Authorization": f"Bearer {fay['api_key']}"}
+        seen = httpx.get(f"{base}/api/v1/accounts", headers=fay_headers).json()
+        assert [a["name"] for a in seen] == ["Dana"]
+        revoke = aether("keys", "revoke", fay["id"], "--data-dir", str(data))
+        assert revoke.returncode == 0, revoke.stderr
+        assert httpx.get(f"{base}/api/v1/accounts", headers=fay_headers).status_code == 401
+
+        listed_cli = aether("accounts", "list", "--json", "--data-dir", str(data))
+        assert sorted(a["name"] for a in json.loads(listed_cli.stdout)) == [
+            "Acme Ltd",
+            "Dana",
+            "Eli",
+        ]
+
         verify = aether("audit", "verify", "--data-dir", str(data))
         assert verify.returncode == 0, verify.stderr
         assert "OK" in verify.stdout
@@ -198,3 +225,84 @@ def test_every_command_has_help() -> None:
         result = aether(*args, "--help")
         assert result.returncode == 0, args
         assert "Usage" in result.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_foreground_up_stops_everything_on_signal(aether_stack_dir: Path, signum: int) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aether.cli",
+            "up",
+            "--data-dir",
+            str(aether_stack_dir),
+            "--port",
+            str(port),
+        ],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        code, _, _ = _wait_status(f"http://127.0.0.1:{port}/readyz", 200, within=30)
+        assert code == 200
+        report = json.loads(aether("status", "--json", "--data-dir", str(aether_stack_dir)).stdout)
+        pids = [report["api"]["pid"], *(s["pid"] for s in report["servers"])]
+        assert all(pids)
+        proc.send_signal(signum)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    assert "stopping embedded servers" in output
+    assert all(_gone(p) for p in pids)
+    after = json.loads(aether("status", "--json", "--data-dir", str(aether_stack_dir)).stdout)
+    assert after["api"]["running"] is False
+    assert not any(s["running"] for s in after["servers"])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_up_names_a_server_that_cannot_start_and_its_log(
+    aether_stack_dir: Path, detach: bool
+) -> None:
+    from aether.ops.localstack import LocalStack
+
+    stack = LocalStack(aether_stack_dir)
+    nats_port = stack.server("nats").port  # fixes the ports before the CLI runs
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", nats_port))
+        blocker.listen()
+        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(_free_port())]
+        result = aether(*args, *(["--detach"] if detach else []))
+    assert result.returncode == 1
+    assert "nats" in result.stderr
+    assert str(aether_stack_dir / "nats" / "nats.log") in result.stderr.replace("\n", "")
+    assert not any(s.running for s in stack.status())
+
+
+def test_external_urls_replace_embedded_servers(
+    aether_stack_dir: Path, aether_server_urls: object
+) -> None:
+    urls = aether_server_urls
+    port = _free_port()
+    env = _env(AETHER_REDIS_URL=urls.redis_url, AETHER_NATS_URL=urls.nats_url)  # type: ignore[attr-defined]
+    up = aether("up", "--detach", "--data-dir", str(aether_stack_dir), "--port", str(port), env=env)
+    try:
+        assert up.returncode == 0, up.stderr
+        report = json.loads(aether("status", "--json", "--data-dir", str(aether_stack_dir)).stdout)
+        running = {s["name"]: s["running"] for s in report["servers"]}
+        assert running == {"postgres": True, "nats": False, "redis": False}
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+    finally:
+        assert aether("down", "--data-dir", str(aether_stack_dir), env=env).returncode == 0

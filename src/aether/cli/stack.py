@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -81,10 +82,17 @@ def _up_detached(settings: Settings, ready_timeout: float) -> None:
             if child.poll() is None:
                 platform.stop_api(target)
             LocalStack(settings.data_dir).stop()
-            fail(f"{exc}; see {log_file}")
+            fail(f"{exc}; its output ({log_file}) ends with:\n{_tail(log_file)}")
     console.print(
         f"[green]ready[/] at {target.base_url} (pid {child.pid}); stop with `aether down`"
     )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
 
 
 def down(data_dir: DataDirOption = None) -> None:

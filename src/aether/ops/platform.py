@@ -16,15 +16,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import psutil
+import structlog
+import uvicorn
 from pydantic import SecretStr
 
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
 from aether.ops.logs import configure_logging
 from aether.settings import Settings
+
+log = structlog.get_logger("aether.platform")
 
 
 class PlatformError(RuntimeError):
@@ -167,6 +172,30 @@ def stop_api(api: ApiProcess, timeout: float = 30.0) -> bool:
     return True
 
 
+class _ShutdownRequested(Exception):
+    """SIGTERM arrived; unwinds to run_foreground's cleanup like Ctrl-C does."""
+
+
+def _raise_shutdown(signum: int, frame: FrameType | None) -> None:
+    raise _ShutdownRequested
+
+
+def _serve_until_signalled(server: uvicorn.Server) -> None:
+    """Run uvicorn until SIGINT or SIGTERM, then return normally.
+
+    uvicorn shuts down gracefully on either signal and then re-raises it. With the default
+    SIGTERM disposition that would kill the process before the embedded servers are
+    stopped, so SIGTERM is turned into an exception for the duration.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_shutdown)
+    try:
+        server.run()
+    except (KeyboardInterrupt, _ShutdownRequested):
+        log.info("shutdown signal handled")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str], None]) -> None:
     """Start what is needed, migrate, and serve the API until SIGINT/SIGTERM; then stop it all.
 
@@ -174,8 +203,6 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
     stopping whatever this call started.
     """
     # Imported here: the API pulls in FastAPI and SQLAlchemy, which `down`/`status` never need.
-    import uvicorn
-
     from aether.api.app import create_app
     from aether.storage.migrate import upgrade
 
@@ -210,7 +237,8 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
         )
         write_api_state(settings.data_dir, ApiProcess(os.getpid(), host, port))
         say(f"serving the API on {ApiProcess(os.getpid(), host, port).base_url}")
-        uvicorn.Server(config).run()
+        _serve_until_signalled(uvicorn.Server(config))
+        say("shutdown requested")
     finally:
         clear_api_state(settings.data_dir)
         if stack is not None:
