@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.accounts import service as accounts
 from aether.api.app import create_app
-from aether.domain.accounts import AccountKind, Role, Scope
+from aether.domain.accounts import Role, Scope
 from aether.ops.endpoints import ServerUrls
 
 if TYPE_CHECKING:
@@ -126,18 +127,25 @@ def aether_template_db(aether_server_urls: ServerUrls) -> Iterator[str]:
         asyncio.run(_admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@asynccontextmanager
+async def scratch_database(server_url: str, template: str | None = None) -> AsyncIterator[str]:
+    """A new database on the test server (a clone of ``template`` if given), dropped after."""
+    name = f"aether_t_{uuid.uuid4().hex[:12]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"{clone}')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 async def aether_db_url(
     aether_server_urls: ServerUrls, aether_template_db: str
 ) -> AsyncIterator[str]:
     """URL of a fresh, fully migrated database of this test's own."""
-    name = f"aether_t_{uuid.uuid4().hex[:12]}"
-    server = aether_server_urls.database_url
-    await _admin_execute(server, f'CREATE DATABASE "{name}" TEMPLATE "{aether_template_db}"')
-    try:
-        yield with_database(server, name)
-    finally:
-        await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(aether_server_urls.database_url, aether_template_db) as url:
+        yield url
 
 
 @pytest.fixture
@@ -239,6 +247,3 @@ async def aether_seed(aether_session: AsyncSession) -> Seed:
         {"company": done.company.id, "alice": a.id, "bob": b.id},
     )
     return Seed(admin, alice, bob, done.company.id, a.id, b.id)
-
-
-__all__ = ["AccountKind", "Seed", "Tenant", "with_database"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,18 +15,13 @@ from aether.ops.endpoints import ServerUrls
 from aether.storage import migrate
 from aether.storage.database import sqlalchemy_url
 from aether.storage.tables import Base
-from tests.conftest import _admin_execute, with_database
+from tests.conftest import scratch_database
 
 
 @pytest.fixture
 async def empty_db(aether_server_urls: ServerUrls) -> AsyncIterator[str]:
-    name = f"aether_empty_{uuid.uuid4().hex[:8]}"
-    server = aether_server_urls.database_url
-    await _admin_execute(server, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server, name)
-    finally:
-        await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(aether_server_urls.database_url) as url:
+        yield url
 
 
 async def test_upgrade_from_empty_matches_the_mappings(empty_db: str) -> None:

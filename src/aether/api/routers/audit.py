@@ -7,18 +7,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from aether.api.deps import Caller, PlatformAdmin, Session
 from aether.api.errors import ApiError
 from aether.audit import log as audit
-from aether.audit.chain import AuditEntry
 from aether.domain.accounts import Scope
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int
     ts: datetime
     actor: str
@@ -27,19 +28,6 @@ class AuditOut(BaseModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
-
-    @classmethod
-    def of(cls, e: AuditEntry) -> AuditOut:
-        return cls(
-            seq=e.seq,
-            ts=e.ts,
-            actor=e.actor,
-            account_id=e.account_id,
-            action=e.action,
-            details=e.details,
-            prev_hash=e.prev_hash,
-            hash=e.hash,
-        )
 
 
 class VerifyOut(BaseModel):
@@ -87,7 +75,7 @@ async def query_audit(
             limit=limit,
         ),
     )
-    return [AuditOut.of(e) for e in entries]
+    return [AuditOut.model_validate(e) for e in entries]
 
 
 @router.post("/verify", summary="Walk the whole hash chain (platform administrators)")

@@ -14,12 +14,13 @@ from aether.api.errors import ApiError
 from aether.domain.accounts import Scope
 from aether.security import key_store, users
 from aether.security.principal import Principal
-from aether.storage.tables import ApiKeyRow
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     user_id: uuid.UUID
     name: str
@@ -29,20 +30,6 @@ class KeyOut(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, row: ApiKeyRow) -> KeyOut:
-        return cls(
-            id=row.id,
-            user_id=row.user_id,
-            name=row.name,
-            prefix=row.prefix,
-            scopes=[Scope(s) for s in row.scopes],
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            last_used_at=row.last_used_at,
-        )
 
 
 class KeyCreated(KeyOut):
@@ -100,7 +87,7 @@ async def create_key(
         actor=principal.actor,
     )
     await session.commit()
-    return KeyCreated(**KeyOut.of(row).model_dump(), key=new.token)
+    return KeyCreated(**KeyOut.model_validate(row).model_dump(), key=new.token)
 
 
 @router.get("", summary="API keys of the caller (or of a user, for platform administrators)")
@@ -111,7 +98,7 @@ async def list_keys(
     user: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> list[KeyOut]:
     user_id, _ = await _target_user(request, user, principal, session)
-    return [KeyOut.of(r) for r in await key_store.list_for_user(session, user_id)]
+    return [KeyOut.model_validate(r) for r in await key_store.list_for_user(session, user_id)]
 
 
 @router.delete("/{key_id}", summary="Revoke an API key")
@@ -128,4 +115,4 @@ async def revoke_key(
         await platform_admin(request, principal)
     await key_store.revoke(session, row, actor=principal.actor)
     await session.commit()
-    return KeyOut.of(row)
+    return KeyOut.model_validate(row)
