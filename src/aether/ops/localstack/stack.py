@@ -1,4 +1,4 @@
-"""The local stack: the three embedded servers under one data directory.
+"""The local stack: PostgreSQL, NATS and Redis under one data directory.
 
 ``stack.json`` (mode 0600) keeps the ports and generated credentials chosen on the first
 start, so later starts reuse the same data, ports and passwords.
@@ -10,144 +10,216 @@ import json
 import secrets
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import processes
-from aether.ops.localstack.errors import ServerStartError
-from aether.ops.localstack.servers import (
-    EmbeddedServer,
-    NatsServer,
-    PostgresServer,
-    RedisServer,
-)
+from aether.ops.localstack.errors import ServerStartError, StackStateError
+from aether.ops.localstack.postgres import PostgresServer
+from aether.ops.localstack.servers import EmbeddedServer, NatsServer, RedisServer
 
 SERVER_NAMES: tuple[str, ...] = ("postgres", "nats", "redis")
+_PORT_KEYS = ("postgres", "nats", "nats_monitor", "redis")
+
+
+def _check_names(names: Iterable[str]) -> None:
+    for name in names:
+        if name not in SERVER_NAMES:
+            raise ValueError(f"unknown server {name!r}; expected one of {', '.join(SERVER_NAMES)}")
 
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
+    """One server as found on disk and in the process table; ``port`` is 0 if never assigned."""
+
     name: str
     running: bool
     pid: int | None
-    port: int | None
+    port: int
     data_dir: Path
     log_file: Path
 
 
-class LocalStack:
-    """Embedded PostgreSQL, NATS and Redis under ``data_dir`` (default ``./.aether``)."""
+@dataclass(frozen=True, slots=True)
+class StackState:
+    """What ``stack.json`` holds: ports by key (``_PORT_KEYS``), secrets by server name."""
 
-    def __init__(self, data_dir: Path, *, durable: bool = True) -> None:
+    ports: dict[str, int]
+    secrets: dict[str, str]
+
+    @classmethod
+    def new(cls) -> StackState:
+        return cls(
+            ports=dict(zip(_PORT_KEYS, processes.free_ports(len(_PORT_KEYS)), strict=True)),
+            secrets={name: secrets.token_urlsafe(24) for name in SERVER_NAMES},
+        )
+
+    @classmethod
+    def parse(cls, raw: Any) -> StackState:
+        """Validate the decoded JSON; raises ValueError naming what is wrong."""
+        ports, keys = raw.get("ports"), raw.get("secrets")
+        if not isinstance(ports, dict) or not isinstance(keys, dict):
+            raise ValueError("'ports' and 'secrets' must be objects")
+        for key in _PORT_KEYS:
+            if not isinstance(ports.get(key), int) or not 0 < ports[key] < 65536:
+                raise ValueError(f"ports.{key} is not a port number")
+        for name in SERVER_NAMES:
+            if not isinstance(keys.get(name), str) or not keys[name]:
+                raise ValueError(f"secrets.{name} is missing")
+        return cls(
+            ports={k: int(ports[k]) for k in _PORT_KEYS},
+            secrets={n: str(keys[n]) for n in SERVER_NAMES},
+        )
+
+    def to_json(self) -> str:
+        return json.dumps({"version": 1, "ports": self.ports, "secrets": self.secrets}, indent=2)
+
+
+class LocalStack:
+    """Embedded PostgreSQL, NATS and Redis under ``data_dir`` (default ``./.aether``).
+
+    Callers: one process at a time starts or stops a given data directory. ``start`` and
+    ``stop`` block (threads inside); call them off the event loop in async code.
+    """
+
+    def __init__(self, data_dir: Path = Path(".aether"), *, durable: bool = True) -> None:
         self.data_dir = data_dir.absolute()
         self.durable = durable
+
+    def __repr__(self) -> str:
+        return f"LocalStack(data_dir={str(self.data_dir)!r}, durable={self.durable})"
 
     @property
     def state_file(self) -> Path:
         return self.data_dir / "stack.json"
 
-    def _load_state(self) -> dict[str, Any] | None:
+    def _load_state(self) -> StackState | None:
         try:
-            state: dict[str, Any] = json.loads(self.state_file.read_text())
+            text = self.state_file.read_text()
         except FileNotFoundError:
             return None
-        return state
+        try:
+            return StackState.parse(json.loads(text))
+        except (ValueError, AttributeError) as exc:
+            raise StackStateError(
+                f"{self.state_file} is not a usable stack state ({exc}); stop any server still "
+                "running from this directory and remove the file to start afresh"
+            ) from exc
 
-    def _state(self) -> dict[str, Any]:
-        """The persisted ports and secrets, created on first use."""
+    def _tolerant_state(self) -> StackState | None:
+        """The state if usable; stopping and reporting work from pid files alone."""
+        try:
+            return self._load_state()
+        except StackStateError:
+            return None
+
+    def _state(self) -> StackState:
+        """The persisted ports and secrets, chosen and written on first use."""
         state = self._load_state()
         if state is not None:
             return state
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Traversable (not readable) so the unprivileged PostgreSQL user reaches its folder.
-        self.data_dir.chmod(0o711)
-        state = {
-            "ports": {
-                "postgres": processes.free_port(),
-                "nats": processes.free_port(),
-                "nats_monitor": processes.free_port(),
-                "redis": processes.free_port(),
-            },
-            "secrets": {name: secrets.token_urlsafe(24) for name in SERVER_NAMES},
-        }
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.touch(mode=0o600)
-        tmp.write_text(json.dumps(state, indent=2))
+        if not self.data_dir.exists():
+            self.data_dir.mkdir(parents=True)
+            # Traversable, not listable: the unprivileged PostgreSQL user must reach its folder.
+            self.data_dir.chmod(0o711)
+        state = StackState.new()
+        tmp = self.state_file.with_name(f".{self.state_file.name}.tmp")
+        processes.write_private(tmp, state.to_json())
         tmp.replace(self.state_file)
         return state
 
-    def _build(self, name: str, state: dict[str, Any]) -> EmbeddedServer:
-        ports, keys = state["ports"], state["secrets"]
+    def _build(self, name: str, state: StackState | None) -> EmbeddedServer:
+        """The named server; with no state (never started) ports are 0 and secrets empty."""
+        ports = state.ports if state else dict.fromkeys(_PORT_KEYS, 0)
+        secret = state.secrets[name] if state and name in state.secrets else ""
         if name == "postgres":
-            return PostgresServer(self.data_dir, ports[name], keys[name], durable=self.durable)
+            return PostgresServer(self.data_dir, ports[name], secret, durable=self.durable)
         if name == "nats":
+            monitor = ports["nats_monitor"]
             return NatsServer(
-                self.data_dir,
-                ports[name],
-                keys[name],
-                durable=self.durable,
-                monitor_port=ports["nats_monitor"],
+                self.data_dir, ports[name], secret, durable=self.durable, monitor_port=monitor
             )
         if name == "redis":
-            return RedisServer(self.data_dir, ports[name], keys[name], durable=self.durable)
-        raise ValueError(f"unknown server {name!r}; expected one of {', '.join(SERVER_NAMES)}")
+            return RedisServer(self.data_dir, ports[name], secret, durable=self.durable)
+        _check_names([name])
+        raise AssertionError(name)  # unreachable: _check_names raised
 
     def server(self, name: str) -> EmbeddedServer:
-        """The named server (it may or may not be running)."""
+        """The named server, running or not (fixes ports and credentials if not yet chosen)."""
+        _check_names([name])
         return self._build(name, self._state())
 
     def start(self, names: Iterable[str] = SERVER_NAMES, timeout: float = 30.0) -> None:
         """Start the named servers together and wait until each is healthy.
 
-        Servers already running are left alone. On any failure, the servers this call started
-        are stopped again and the first failure is raised as ServerStartError.
+        A server already running is left alone (but must answer its health check). On any
+        failure, the servers this call started are stopped again and the first failure (in
+        ``names`` order) is raised as ServerStartError.
         """
-        state = self._state()
-        wanted = [self._build(n, state) for n in dict.fromkeys(names)]
-        pending = [s for s in wanted if not s.is_running()]
+        wanted = list(dict.fromkeys(names))
+        _check_names(wanted)  # before anything starts
+        if not wanted:
+            return
         deadline = time.monotonic() + timeout
-        with ThreadPoolExecutor(max_workers=len(pending) or 1) as pool:
-            futures = {s.name: pool.submit(s.start, deadline) for s in pending}
-        failures = [f.exception() for f in futures.values() if f.exception() is not None]
-        if failures:
-            for server in pending:
-                server.stop(10)
-            first = failures[0]
-            if isinstance(first, ServerStartError):
-                raise first
-            name = next(n for n, f in futures.items() if f.exception() is first)
-            server = next(s for s in pending if s.name == name)
-            raise server.fail(f"{type(first).__name__}: {first}") from first
+        state = self._state()
+        servers = [self._build(name, state) for name in wanted]
+        running = {s.name for s in servers if s.is_running()}
+        pending = [s for s in servers if s.name not in running]
+        with ThreadPoolExecutor(max_workers=len(servers), thread_name_prefix="localstack") as pool:
+            futures: dict[str, Future[None]] = {}
+            for server in servers:
+                if server.name in running:
+                    futures[server.name] = pool.submit(
+                        server.await_healthy, deadline, started_here=False
+                    )
+                else:
+                    futures[server.name] = pool.submit(server.start, deadline)
+        failed = [(s, futures[s.name].exception()) for s in servers]
+        failed = [(s, exc) for s, exc in failed if exc is not None]
+        if not failed:
+            return
+        self._stop_all(pending, timeout=10)
+        server, first = failed[0]
+        if isinstance(first, ServerStartError):
+            raise first
+        raise server.fail(f"{type(first).__name__}: {first}") from first
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop every server of this data directory; idempotent, leaves no process behind."""
-        state = self._load_state()
-        if state is None:
+        """Stop every server of this data directory that runs; idempotent, leaves no process.
+
+        Found by pid file; servers are asked to stop (PostgreSQL with ``pg_ctl stop -m fast``)
+        and killed after ``timeout`` seconds.
+        """
+        if not self.data_dir.exists():
             return
-        servers = [self._build(n, state) for n in SERVER_NAMES]
-        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        state = self._tolerant_state()
+        self._stop_all([self._build(name, state) for name in SERVER_NAMES], timeout)
+
+    @staticmethod
+    def _stop_all(servers: list[EmbeddedServer], timeout: float) -> None:
+        if not servers:
+            return
+        with ThreadPoolExecutor(max_workers=len(servers), thread_name_prefix="localstack") as pool:
             for future in [pool.submit(s.stop, timeout) for s in servers]:
                 future.result()
 
     def status(self) -> list[ServerStatus]:
-        state = self._load_state()
-        result = []
+        """Each server's state, in ``SERVER_NAMES`` order; creates nothing on disk."""
+        state = self._tolerant_state()
+        report = []
         for name in SERVER_NAMES:
-            if state is None:
-                folder = self.data_dir / name
-                result.append(ServerStatus(name, False, None, None, folder, folder / f"{name}.log"))
-                continue
             server = self._build(name, state)
             pid = server.pid
-            result.append(
+            report.append(
                 ServerStatus(name, pid is not None, pid, server.port, server.dir, server.log_file)
             )
-        return result
+        return report
 
     def urls(self) -> ServerUrls:
+        """Connection URLs with the generated credentials (``repr`` masks them)."""
         state = self._state()
         return ServerUrls(
             database_url=self._build("postgres", state).url,
