@@ -71,16 +71,6 @@ def _require_scope(principal: Principal, scope: Scope) -> None:
         raise ApiError(403, "insufficient_scope", f"this API key lacks the '{scope}' scope")
 
 
-def requires_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
-    """Dependency: the caller's key must carry ``scope``."""
-
-    async def dependency(principal: Caller) -> Principal:
-        _require_scope(principal, scope)
-        return principal
-
-    return dependency
-
-
 def account_access(
     role: Role, scope: Scope
 ) -> Callable[[uuid.UUID, Principal, AsyncSession], Awaitable[AccountRow]]:

@@ -24,8 +24,3 @@ class Principal:
 
     def role_on(self, account_id: uuid.UUID) -> Role | None:
         return self.grants.get(account_id)
-
-    def can(self, account_id: uuid.UUID, role: Role) -> bool:
-        """True when the user holds at least ``role`` on ``account_id``."""
-        held = self.grants.get(account_id)
-        return held is not None and held.includes(role)

@@ -12,8 +12,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,12 +234,3 @@ def tail(path: Path, max_chars: int = 300) -> str:
         return ""
     last = next((line.strip() for line in reversed(lines) if line.strip()), "")
     return last[-max_chars:]
-
-
-def wait_until(check: Callable[[], bool], deadline: float, interval: float = 0.05) -> bool:
-    """Call ``check()`` until it returns True or ``deadline`` (monotonic) passes."""
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return bool(check())
