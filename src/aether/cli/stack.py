@@ -16,8 +16,8 @@ from aether.ops.localstack import LocalStack, ServerStartError
 from aether.settings import InsecureSettingsError, Profile, Settings
 
 LOCAL_BANNER = (
-    "[bold]LOCAL PROFILE: NOT FOR PRODUCTION.[/] Embedded servers, the Kraken emulator as the "
-    "venue, loopback-only admin allowlist. Use AETHER_PROFILE=production with external servers."
+    "[bold]LOCAL PROFILE: NOT FOR PRODUCTION.[/] Embedded servers, venue setting 'emulator', "
+    "loopback-only admin allowlist. Use AETHER_PROFILE=production with external servers."
 )
 
 

