@@ -1,0 +1,1 @@
+"""Venues: where orders go. The simulated broker here; the Kraken adapter later."""
