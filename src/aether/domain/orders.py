@@ -202,9 +202,30 @@ class Order:
                 "cl_ord_id", f"cl_ord_id {cl_ord_id!r} must be a UUID or 1-18 of [A-Za-z0-9_-]"
             )
         qty = instrument.check_quantity(quantity)
-        limit = _priced(instrument, type, price)
-        trigger = _triggered(instrument, type, trigger_price)
-        offset = _trailing(instrument, type, trailing_offset)
+        limit = _only_for(
+            instrument,
+            type,
+            price,
+            field="price",
+            noun="limit price",
+            wanted=type in PRICED_TYPES,
+        )
+        trigger = _only_for(
+            instrument,
+            type,
+            trigger_price,
+            field="trigger_price",
+            noun="trigger price",
+            wanted=type in TRIGGERED_TYPES,
+        )
+        offset = _only_for(
+            instrument,
+            type,
+            trailing_offset,
+            field="trailing_offset",
+            noun="trailing offset",
+            wanted=type is OrderType.TRAILING_STOP,
+        )
         if (time_in_force is TimeInForce.GTD) != (expire_at_ns is not None):
             raise OrderRuleError("expire_at", "expire_at is required for GTD and only for GTD")
         if post_only and type is not OrderType.LIMIT:
@@ -288,40 +309,23 @@ class Order:
         )
 
 
-def _priced(
-    instrument: Instrument, kind: OrderType, price: Decimal | int | str | None
+def _only_for(
+    instrument: Instrument,
+    kind: OrderType,
+    value: Decimal | int | str | None,
+    *,
+    field: str,
+    noun: str,
+    wanted: bool,
 ) -> Decimal | None:
-    if kind in PRICED_TYPES:
-        if price is None:
-            raise OrderRuleError("price", f"a {kind} order needs a limit price")
-        return _on_grid(instrument, price, "price")
-    if price is not None:
-        raise OrderRuleError("price", f"a {kind} order takes no limit price")
-    return None
-
-
-def _triggered(
-    instrument: Instrument, kind: OrderType, trigger: Decimal | int | str | None
-) -> Decimal | None:
-    if kind in TRIGGERED_TYPES:
-        if trigger is None:
-            raise OrderRuleError("trigger_price", f"a {kind} order needs a trigger price")
-        return _on_grid(instrument, trigger, "trigger_price")
-    if trigger is not None:
-        raise OrderRuleError("trigger_price", f"a {kind} order takes no trigger price")
-    return None
-
-
-def _trailing(
-    instrument: Instrument, kind: OrderType, offset: Decimal | int | str | None
-) -> Decimal | None:
-    if kind is OrderType.TRAILING_STOP:
-        if offset is None:
-            raise OrderRuleError("trailing_offset", "a trailing-stop order needs an offset")
-        return _on_grid(instrument, offset, "trailing_offset")
-    if offset is not None:
-        raise OrderRuleError("trailing_offset", f"a {kind} order takes no trailing offset")
-    return None
+    """``value`` on the tick grid when this order type needs it; refused when it does not."""
+    if not wanted:
+        if value is not None:
+            raise OrderRuleError(field, f"a {kind} order takes no {noun}")
+        return None
+    if value is None:
+        raise OrderRuleError(field, f"a {kind} order needs a {noun}")
+    return _on_grid(instrument, value, field)
 
 
 def _on_grid(instrument: Instrument, value: Decimal | int | str, field: str) -> Decimal:
