@@ -85,32 +85,32 @@ class Instrument:
             if getattr(self, name) < ZERO:
                 raise ValueError(f"{self.symbol}: {name} must not be negative")
 
-    def check_price(self, price: Decimal | int | str, field_name: str = "price") -> Decimal:
-        """``price`` as Decimal if positive and on the tick grid, else InstrumentRuleError."""
-        value = as_decimal(price, field_name)
+    def _positive_on_grid(
+        self, value: Decimal, step: Decimal, field_name: str, grid: str, kind: str
+    ) -> Decimal:
+        """Refuse non-positive values (rule ``positive_<kind>``) and values off ``step``
+        (rule ``tick_size`` or ``lot_size``), naming the field and the instrument."""
         if value <= ZERO:
             raise InstrumentRuleError(
-                "positive_price", f"{field_name} must be positive for {self.symbol}: {value}"
+                f"positive_{kind}", f"{field_name} must be positive for {self.symbol}: {value}"
             )
-        if not is_multiple(value, self.tick_size):
+        if not is_multiple(value, step):
             raise InstrumentRuleError(
-                "tick_size",
-                f"{field_name} {value} is off the tick size {self.tick_size} of {self.symbol}",
+                grid.replace(" ", "_"),
+                f"{field_name} {value} is off the {grid} {step} of {self.symbol}",
             )
         return value
 
+    def check_price(self, price: Decimal | int | str, field_name: str = "price") -> Decimal:
+        """``price`` as Decimal if positive and on the tick grid, else InstrumentRuleError."""
+        value = as_decimal(price, field_name)
+        return self._positive_on_grid(value, self.tick_size, field_name, "tick size", "price")
+
     def check_quantity(self, quantity: Decimal | int | str) -> Decimal:
         """``quantity`` as Decimal if positive, on the lot grid and at least the minimum."""
-        value = as_decimal(quantity, "quantity")
-        if value <= ZERO:
-            raise InstrumentRuleError(
-                "positive_quantity", f"quantity must be positive for {self.symbol}: {value}"
-            )
-        if not is_multiple(value, self.lot_size):
-            raise InstrumentRuleError(
-                "lot_size",
-                f"quantity {value} is off the lot size {self.lot_size} of {self.symbol}",
-            )
+        value = self._positive_on_grid(
+            as_decimal(quantity, "quantity"), self.lot_size, "quantity", "lot size", "quantity"
+        )
         if value < self.min_quantity:
             raise InstrumentRuleError(
                 "min_quantity",

@@ -24,10 +24,12 @@ import structlog
 import uvicorn
 from pydantic import SecretStr
 
+from aether.api.app import create_app
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
 from aether.ops.logs import configure_logging
 from aether.settings import Settings
+from aether.storage.migrate import upgrade
 
 log = structlog.get_logger("aether.platform")
 
@@ -202,10 +204,6 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
     Raises ServerStartError (naming the server and its log) or PlatformError on failure, after
     stopping whatever this call started.
     """
-    # Imported here: the API pulls in FastAPI and SQLAlchemy, which `down`/`status` never need.
-    from aether.api.app import create_app
-    from aether.storage.migrate import upgrade
-
     settings.check_profile()
     configure_logging(
         level=settings.log_level,

@@ -6,6 +6,7 @@ once and only its Argon2id hash is stored.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ def verify_secret(secret_hash: str, secret: str) -> bool:
         return False
 
 
-# A fixed hash to verify against when the prefix is unknown, so timing does not reveal
-# which prefixes exist.
-DUMMY_HASH = hash_secret(secrets.token_urlsafe(32))
+@functools.cache
+def dummy_hash() -> str:
+    """A fixed hash to verify against when the prefix is unknown, so timing does not reveal
+    which prefixes exist. Made on first use: importing this module costs no hashing."""
+    return hash_secret(secrets.token_urlsafe(32))

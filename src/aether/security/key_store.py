@@ -78,7 +78,7 @@ async def authenticate(session: AsyncSession, token: str, *, now: datetime) -> P
         )
     ).first()
     if found is None:
-        api_keys.verify_secret(api_keys.DUMMY_HASH, secret)
+        api_keys.verify_secret(api_keys.dummy_hash(), secret)
         raise AuthenticationError("unknown API key")
     key, user = found
     if not api_keys.verify_secret(key.secret_hash, secret):
