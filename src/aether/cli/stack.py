@@ -160,7 +160,7 @@ def status(
     console.print(table)
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(up)
-    app.command()(down)
-    app.command()(status)
+app = typer.Typer()  # its commands are registered at the top level of ``aether``
+app.command()(up)
+app.command()(down)
+app.command()(status)

@@ -1,0 +1,1 @@
+"""The backtest runner: history -> engine with the SimBroker -> results, trades CSV, HTML report."""

@@ -1,0 +1,435 @@
+"""The engine: one event loop for backtest, paper and live.
+
+It consumes market events (bars, ticks) and venue events, and drives the strategy, sizing,
+pre-trade risk, exits, the drawdown guard, the venue and the portfolio. It has no I/O and no
+clock of its own: time is the timestamp of the event being handled (a bar counts at its
+end, when its close is known). The runner that feeds it decides the mode: history and the
+SimBroker for a backtest, the live feed and the SimBroker for paper, Kraken for live.
+
+Exits are watched by the engine on every price event; when one fires it sends a market sell
+for the whole position, so in a bar backtest an exit seen on one bar fills at the next open.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Protocol
+
+from aether.domain.accounts import TradingState
+from aether.domain.bars import Bar
+from aether.domain.events import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    Tick,
+    VenueEvent,
+)
+from aether.domain.executions import Fill
+from aether.domain.instruments import Instrument
+from aether.domain.money import ZERO, floor_to_step, round_to_step
+from aether.domain.orders import Order, OrderRuleError, OrderTags, OrderType, Side
+from aether.domain.venue import Venue
+from aether.engine.config import SizingMethod, TradingConfig
+from aether.engine.indicators import AverageTrueRange
+from aether.engine.portfolio import InsufficientFundsError, Portfolio
+from aether.engine.strategy import Strategy
+from aether.risk.drawdown_guard import DrawdownGuard
+from aether.risk.exits import ExitKind, ExitLevels, levels_for_entry, on_price
+from aether.risk.pre_trade import AccountView, RuleFailure, Verdict, check_order
+from aether.risk.sizing import fixed_fraction, volatility_target
+
+NS = 1_000_000_000
+RATE_WINDOW_NS = 60 * NS
+
+
+class SimulatedMarket(Protocol):
+    """A simulated venue that must see market data before the engine does."""
+
+    def on_bar(self, bar: Bar) -> None: ...
+
+    def on_trade(self, tick: Tick) -> None: ...
+
+
+class Refusal:
+    """An order the engine did not send, and every rule that stopped it."""
+
+    __slots__ = ("failures", "reason", "side", "symbol", "ts_ns")
+
+    def __init__(
+        self, ts_ns: int, symbol: str, side: Side, reason: str, failures: tuple[RuleFailure, ...]
+    ) -> None:
+        self.ts_ns, self.symbol, self.side = ts_ns, symbol, side
+        self.reason, self.failures = reason, failures
+
+    def __repr__(self) -> str:
+        rules = ", ".join(f.rule for f in self.failures)
+        return f"Refusal({self.symbol} {self.side} {self.reason}: {rules})"
+
+
+class Engine:
+    """One account's trading loop; implements ``StrategyContext`` for its strategy."""
+
+    def __init__(
+        self,
+        *,
+        instruments: Mapping[str, Instrument],
+        portfolio: Portfolio,
+        venue: Venue,
+        strategy: Strategy,
+        config: TradingConfig,
+        record_equity: bool = True,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.portfolio = portfolio
+        self.venue = venue
+        self.strategy = strategy
+        self.config = config
+        self.guard = DrawdownGuard(config.limits.max_daily_drawdown)
+        self.admin_state = TradingState.ACTIVE
+        self.orders: dict[str, Order] = {}
+        self.open_orders: dict[str, Order] = {}
+        self.refusals: list[Refusal] = []
+        self.fills: list[Fill] = []
+        self.exits: dict[str, ExitLevels] = {}
+        self._exiting: set[str] = set()
+        self._holding: set[str] = set()  # symbols with a position, kept by fills
+        self._marks: dict[str, Decimal] = {}
+        self._atr = {s: AverageTrueRange(config.atr_period) for s in self.instruments}
+        self._recent: deque[int] = deque()
+        self._seq = 0
+        self._now = 0
+        self._started = False
+        self.record_equity = record_equity
+        self.equity_ts: list[int] = []
+        self.equity_values: list[float] = []
+        self.bars_in_position = 0
+
+    # --- StrategyContext ---------------------------------------------------------------------
+    @property
+    def now_ns(self) -> int:
+        return self._now
+
+    def position(self, symbol: str) -> Decimal:
+        return self.portfolio.total(self.instruments[symbol].base)
+
+    def equity(self) -> Decimal:
+        return self.portfolio.equity()
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._marks.get(symbol)
+
+    @property
+    def trading_state(self) -> TradingState:
+        """The stricter of the admin's setting and the drawdown guard's."""
+        guard = self.guard.state
+        if TradingState.HALTED in (guard, self.admin_state):
+            return TradingState.HALTED
+        if TradingState.REDUCING in (guard, self.admin_state):
+            return TradingState.REDUCING
+        return TradingState.ACTIVE
+
+    def target_long(self, symbol: str, reason: str = "signal") -> str | None:
+        if self.position(symbol) > ZERO or self._has_open(symbol, Side.BUY):
+            return None
+        price = self._marks.get(symbol)
+        if price is None:
+            return None
+        quantity = self._size_entry(symbol, price)
+        if quantity <= ZERO:
+            self._refuse(
+                symbol, Side.BUY, reason, "sizing", "the sized quantity is below the minimum"
+            )
+            return None
+        return self.place(symbol, Side.BUY, quantity, reason=reason)
+
+    def target_flat(self, symbol: str, reason: str = "signal") -> str | None:
+        for order in tuple(self.open_orders.values()):
+            if order.request.symbol == symbol and order.request.side is Side.BUY:
+                self.cancel(order.cl_ord_id)
+        if symbol in self._exiting:
+            return None
+        held = self.portfolio.available(self.instruments[symbol].base)
+        quantity = self._sellable(symbol, held)
+        if quantity <= ZERO:
+            return None
+        return self.place(symbol, Side.SELL, quantity, reason=reason)
+
+    def place(
+        self,
+        symbol: str,
+        side: Side,
+        quantity: Decimal,
+        *,
+        type: OrderType = OrderType.MARKET,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        reason: str = "signal",
+    ) -> str | None:
+        instrument = self.instruments[symbol]
+        mark = self._marks.get(symbol)
+        self._seq += 1
+        cl_ord_id = f"{self.config.order_id_prefix}-{self._seq}"
+        try:
+            order = Order.create(
+                instrument,
+                cl_ord_id=cl_ord_id,
+                side=side,
+                type=type,
+                quantity=quantity,
+                price=price,
+                trigger_price=trigger_price,
+                reduce_only=side is Side.SELL,
+                tags=OrderTags(self.strategy.name, reason),
+                reference_price=mark,
+            )
+        except (OrderRuleError, ValueError) as exc:
+            rule = exc.rule if isinstance(exc, OrderRuleError) else "order"
+            self._refuse(symbol, side, reason, rule, str(exc))
+            return None
+        reference = price or trigger_price or mark
+        if reference is None:
+            self._refuse(symbol, side, reason, "price", "no price is known for this pair yet")
+            return None
+        fee_rate = self.config.costs.fee_rate
+        verdict = self._check(order, instrument, reference, fee_rate)
+        if not verdict.approved:
+            self.refusals.append(Refusal(self._now, symbol, side, reason, verdict.failures))
+            return None
+        try:
+            self.portfolio.reserve(
+                cl_ord_id, side, symbol, order.request.quantity, reference, fee_rate
+            )
+        except InsufficientFundsError as exc:
+            self._refuse(symbol, side, reason, "balance", str(exc))
+            return None
+        order.submit()
+        self.orders[cl_ord_id] = order
+        self.open_orders[cl_ord_id] = order
+        self._recent.append(self._now)
+        if side is Side.SELL:
+            self._exiting.add(symbol)
+        self.venue.submit(order.request, self._now)
+        return cl_ord_id
+
+    def cancel(self, cl_ord_id: str) -> None:
+        if cl_ord_id in self.open_orders:
+            self.venue.cancel(cl_ord_id, self._now)
+
+    # --- admin ------------------------------------------------------------------------------
+    def set_trading_state(self, state: TradingState) -> None:
+        """The admin's setting; the drawdown guard can only make it stricter."""
+        self.admin_state = state
+
+    def reset_guard(self) -> None:
+        """An admin lifts a drawdown halt before the next UTC day."""
+        self.guard.reset(self._now)
+
+    # --- the loop ----------------------------------------------------------------------------
+    def start(self, now_ns: int) -> None:
+        self._now = now_ns
+        self._started = True
+        self.strategy.on_start(self)
+
+    def run(self, events: Iterable[Bar | Tick], market: SimulatedMarket | None = None) -> None:
+        """Drive the engine over a stream of events in time order.
+
+        ``market`` (the SimBroker in a backtest) sees each event first, so orders decided on
+        one bar's close work from the next bar on.
+        """
+        on_bar, on_tick = self.on_bar, self.on_tick
+        market_bar = market.on_bar if market is not None else None
+        market_trade = market.on_trade if market is not None else None
+        for event in events:
+            if type(event) is Bar:
+                if market_bar is not None:
+                    market_bar(event)
+                on_bar(event)
+            else:
+                assert isinstance(event, Tick)
+                if market_trade is not None:
+                    market_trade(event)
+                on_tick(event)
+
+    def on_bar(self, bar: Bar) -> None:
+        """Handle one closed bar: venue events, marks, exits, the guard, then the strategy."""
+        now = bar.end * NS
+        if not self._started:
+            self.start(bar.start * NS)
+        self._now = now
+        self._drain()
+        symbol, close = bar.symbol, bar.close
+        self._marks[symbol] = close
+        self.portfolio.mark(symbol, close)
+        atr = self._atr[symbol]
+        if self.config.uses_atr:
+            atr.update(float(bar.high), float(bar.low), float(close))
+        if symbol in self._holding:
+            self.bars_in_position += 1
+            if symbol in self.exits:
+                self._check_exits(symbol, bar.low, bar.high)
+        equity = self.portfolio.equity()
+        self.guard.on_equity(now, equity)
+        if self.record_equity:
+            self.equity_ts.append(bar.end)
+            self.equity_values.append(float(equity))
+        self.strategy.on_bar(self, bar)
+        self._drain()
+
+    def on_tick(self, tick: Tick) -> None:
+        """Handle one printed trade: venue events, mark, exits, the strategy."""
+        self._now = tick.ts_ns
+        self._drain()
+        self._marks[tick.symbol] = tick.price
+        self.portfolio.mark(tick.symbol, tick.price)
+        if tick.symbol in self.exits:
+            self._check_exits(tick.symbol, tick.price, tick.price)
+        self.guard.on_equity(tick.ts_ns, self.portfolio.equity())
+        self.strategy.on_tick(self, tick)
+        self._drain()
+
+    # --- venue events ------------------------------------------------------------------------
+    def _drain(self) -> None:
+        events = self.venue.poll()
+        while events:
+            for event in events:
+                self._on_venue_event(event)
+            events = self.venue.poll()
+
+    def _on_venue_event(self, event: VenueEvent) -> None:
+        order = self.orders.get(event.cl_ord_id)
+        if order is None:
+            return  # not ours (another process on the same key): reconciliation's job
+        if isinstance(event, OrderFilled):
+            self._on_fill(order, event.fill)
+            return
+        if isinstance(event, OrderAccepted):
+            order.accept()
+        elif isinstance(event, OrderRejected):
+            order.reject(event.reason)
+        elif isinstance(event, OrderCancelled):
+            order.cancel(event.reason)
+        elif isinstance(event, OrderExpired):
+            order.expire()
+        if order.status.is_terminal:
+            self._finish(order)
+        self.strategy.on_order_update(self, order)
+
+    def _on_fill(self, order: Order, fill: Fill) -> None:
+        if not self.portfolio.apply_fill(fill):
+            return  # a replayed fill: booked already
+        order.apply_fill(fill.quantity, fill.price)
+        self.fills.append(fill)
+        symbol = fill.symbol
+        if self.position(symbol) <= ZERO:
+            self._holding.discard(symbol)
+            self.exits.pop(symbol, None)
+        else:
+            self._holding.add(symbol)
+        if fill.side is Side.BUY and symbol not in self.exits and self.config.exits is not None:
+            self.exits[symbol] = levels_for_entry(
+                self.instruments[symbol], self.config.exits, fill.price, self._atr_of(symbol)
+            )
+        if order.status.is_terminal:
+            self._finish(order)
+        self.strategy.on_fill(self, fill)
+
+    def _finish(self, order: Order) -> None:
+        self.open_orders.pop(order.cl_ord_id, None)
+        self.portfolio.release(order.cl_ord_id)
+        if order.request.side is Side.SELL:
+            self._exiting.discard(order.request.symbol)
+
+    # --- decisions ---------------------------------------------------------------------------
+    def _check_exits(self, symbol: str, low: Decimal, high: Decimal) -> None:
+        levels, fired = on_price(self.instruments[symbol], self.exits[symbol], low, high)
+        self.exits[symbol] = levels
+        if fired is not None and symbol not in self._exiting:
+            self._exit(symbol, fired)
+
+    def _exit(self, symbol: str, kind: ExitKind) -> None:
+        quantity = self._sellable(symbol, self.portfolio.available(self.instruments[symbol].base))
+        if quantity > ZERO:
+            self.place(symbol, Side.SELL, quantity, reason=kind.value)
+
+    def _sellable(self, symbol: str, held: Decimal) -> Decimal:
+        instrument = self.instruments[symbol]
+        quantity = floor_to_step(held, instrument.lot_size)
+        return quantity if quantity >= instrument.min_quantity else ZERO
+
+    def _atr_of(self, symbol: str) -> Decimal | None:
+        value = self._atr[symbol].value
+        if value is None:
+            return None
+        return round_to_step(Decimal(repr(value)), self.instruments[symbol].tick_size)
+
+    def _size_entry(self, symbol: str, price: Decimal) -> Decimal:
+        instrument = self.instruments[symbol]
+        config = self.config
+        cash = self.portfolio.available(self.portfolio.quote)
+        cap = config.limits.max_order_notional
+        if config.sizing.method is SizingMethod.FIXED:
+            return fixed_fraction(
+                instrument,
+                available_cash=cash,
+                price=price,
+                fraction=config.sizing.fraction,
+                costs=config.costs,
+                max_notional=cap,
+            )
+        assert config.exits is not None  # TradingConfig refuses volatility sizing without exits
+        atr = self._atr_of(symbol)
+        if config.uses_atr and atr is None:
+            return ZERO  # not enough bars yet to know the stop distance
+        stop = levels_for_entry(instrument, config.exits, price, atr).stop_loss
+        return volatility_target(
+            instrument,
+            equity=self.portfolio.equity(),
+            available_cash=cash,
+            price=price,
+            stop_price=stop,
+            risk_fraction=config.sizing.risk_fraction,
+            costs=config.costs,
+            max_notional=cap,
+        )
+
+    def _check(
+        self, order: Order, instrument: Instrument, price: Decimal, fee_rate: Decimal
+    ) -> Verdict:
+        recent = self._recent
+        horizon = self._now - RATE_WINDOW_NS
+        while recent and recent[0] <= horizon:
+            recent.popleft()
+        portfolio = self.portfolio
+        account = AccountView(
+            trading_state=self.trading_state,
+            available={
+                portfolio.quote: portfolio.available(portfolio.quote),
+                instrument.base: portfolio.available(instrument.base),
+            },
+            positions={s: portfolio.total(i.base) for s, i in self.instruments.items()},
+            marks=dict(self._marks),
+            open_orders=len(self.open_orders),
+            recent_order_times_ns=tuple(recent),
+            now_ns=self._now,
+        )
+        return check_order(
+            order.request,
+            instrument,
+            price=price,
+            account=account,
+            limits=self.config.limits,
+            fee_rate=fee_rate,
+        )
+
+    def _has_open(self, symbol: str, side: Side) -> bool:
+        return any(
+            o.request.symbol == symbol and o.request.side is side for o in self.open_orders.values()
+        )
+
+    def _refuse(self, symbol: str, side: Side, reason: str, rule: str, message: str) -> None:
+        failure = RuleFailure(rule, message)
+        self.refusals.append(Refusal(self._now, symbol, side, reason, (failure,)))
