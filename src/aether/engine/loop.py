@@ -31,7 +31,14 @@ from aether.domain.events import (
 from aether.domain.executions import Fill
 from aether.domain.instruments import Instrument
 from aether.domain.money import ZERO, floor_to_step, round_to_step
-from aether.domain.orders import Order, OrderRuleError, OrderTags, OrderType, Side
+from aether.domain.orders import (
+    Order,
+    OrderRuleError,
+    OrderStatus,
+    OrderTags,
+    OrderType,
+    Side,
+)
 from aether.domain.venue import Venue
 from aether.engine.config import SizingMethod, TradingConfig
 from aether.engine.indicators import AverageTrueRange
@@ -309,6 +316,8 @@ class Engine:
         if isinstance(event, OrderAccepted):
             order.accept()
         elif isinstance(event, OrderRejected):
+            if order.status is not OrderStatus.SUBMITTED:
+                return  # refers to another order with this id (a duplicate), not to ours
             order.reject(event.reason)
         elif isinstance(event, OrderCancelled):
             order.cancel(event.reason)

@@ -81,6 +81,8 @@ class SimBroker:
 
     # --- the Venue protocol ------------------------------------------------------------------
     def submit(self, request: OrderRequest, now_ns: int) -> None:
+        if self._in_flight:
+            self._arrive(now_ns)  # what reached the venue before now is reported first
         if request.cl_ord_id in self._seen_ids:
             self._events.append(OrderRejected(request.cl_ord_id, "duplicate cl_ord_id", now_ns))
             return
@@ -101,6 +103,12 @@ class SimBroker:
         self._arrive(now_ns)
         work = self._by_id.get(cl_ord_id)
         if work is None:
+            for i, (_, order) in enumerate(self._in_flight):
+                if order.cl_ord_id == cl_ord_id:  # still on its way: it never works
+                    del self._in_flight[i]
+                    order.cancel("cancelled by request")
+                    self._events.append(OrderCancelled(cl_ord_id, "cancelled by request", now_ns))
+                    return
             self._events.append(OrderRejected(cl_ord_id, "unknown or finished order", now_ns))
             return
         self._end(work, now_ns, OrderCancelled(cl_ord_id, "cancelled by request", now_ns))
@@ -157,6 +165,7 @@ class SimBroker:
     def _arrive(self, now_ns: int) -> None:
         while self._in_flight and self._in_flight[0][0] <= now_ns:
             at, order = self._in_flight.popleft()
+            self._expire_volume(at)
             refusal = self._refusal(order)
             if refusal is not None:
                 order.reject(refusal)
@@ -212,6 +221,7 @@ class SimBroker:
         order = work.order
         instrument = order.instrument
         side = order.request.side
+        self._expire_volume(ts_ns)  # the tier is that of the 30 days before this fill
         maker, taker = self._rates(instrument)
         rate = maker if liquidity is Liquidity.MAKER else taker
         wanted = quantity
@@ -258,19 +268,28 @@ class SimBroker:
             held = self.balances.get(instrument.base, ZERO)
             return quantity if quantity <= held else floor_to_step(held, instrument.lot_size)
         cash = self.balances.get(instrument.quote, ZERO)
-        if quantity * price * (1 + rate) <= cash:
+
+        def cost(q: Decimal) -> Decimal:  # as _fill charges it: the fee rounded half-up
+            notional = q * price
+            return notional + (notional * rate).quantize(FEE_STEP, ROUND_HALF_UP)
+
+        if cost(quantity) <= cash:
             return quantity
-        per_unit = price * (1 + rate)
-        return ((cash / per_unit) / instrument.lot_size).quantize(
-            Decimal(1), ROUND_FLOOR
-        ) * instrument.lot_size
+        lot = instrument.lot_size
+        affordable = ((cash / (price * (1 + rate))) / lot).quantize(Decimal(1), ROUND_FLOOR) * lot
+        while affordable > ZERO and cost(affordable) > cash:  # the fee rounded up past the cash
+            affordable -= lot
+        return affordable
 
     def _add_volume(self, ts_ns: int, notional: Decimal) -> None:
-        volume = self._volume
-        volume.append((ts_ns, notional))
+        self._volume.append((ts_ns, notional))
         self.volume_30d += notional
-        horizon = ts_ns - VOLUME_WINDOW_NS
-        while volume[0][0] <= horizon:
+
+    def _expire_volume(self, now_ns: int) -> None:
+        """Drop the fills that are 30 days or more before ``now_ns`` from ``volume_30d``."""
+        volume = self._volume
+        horizon = now_ns - VOLUME_WINDOW_NS
+        while volume and volume[0][0] <= horizon:
             self.volume_30d -= volume.popleft()[1]
 
     def _end(self, work: WorkingOrder, ts_ns: int, event: OrderCancelled | OrderExpired) -> None:

@@ -5,8 +5,10 @@
   size moves the price and nothing fills better than the touch. A resting limit fills only
   when the opposite touch crosses it. What the visible book cannot fill stays working for a
   limit, and expires for a market order or IOC. A post-only limit that would cross is
-  cancelled. Stops trigger on the touch they would sell into (a sell stop when the best bid
-  falls to its trigger) and trailing stops follow the best bid.
+  cancelled. A limit that has rested and is later crossed by the book fills at its own
+  price, maker, up to the quantity on the crossing levels. Stops trigger on the touch they
+  would sell into (a sell stop when the best bid falls to its trigger) and trailing stops
+  follow the best bid.
 * **Trades**: a resting limit fills at its own price, maker, up to the printed quantity,
   when a trade prints at or through it (queue position is not modelled); a market order
   fills whole at the printed price; stops trigger and fill at the printed price, which is
@@ -108,8 +110,16 @@ def match_book(work: WorkingOrder, book: BookSnapshot) -> BookMatch:
         return NOTHING
     limit = _limit_of(kind, work)
     crosses = limit is None or _better_or_equal(side, levels[0].price, limit)
+    rested = work.rested
+    if limit is not None:
+        work.rested = True
     if not crosses:
         return BookMatch(expired=request.time_in_force is TimeInForce.IOC)
+    if rested and limit is not None:
+        # The book moved onto a resting limit: it was hit at its own price, as the maker.
+        taken = _walk(levels, work.order.remaining, limit, side)
+        quantity = sum((q for _, q, _ in taken), ZERO)
+        return BookMatch(fills=((limit, quantity, Liquidity.MAKER),))
     if request.post_only:
         return BookMatch(rejected="post-only order would take liquidity")
     fills = _walk(levels, work.order.remaining, limit, side)

@@ -54,6 +54,7 @@ class WorkingOrder:
     order: Order
     triggered: bool = False
     extreme: Decimal | None = None  # trailing stop: highest high seen since placement
+    rested: bool = False  # book model: a limit that has rested is the maker when crossed
 
 
 @dataclass(frozen=True, slots=True)
