@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
@@ -40,14 +41,14 @@ from aether.domain.orders import (
     Side,
 )
 from aether.domain.venue import Venue
-from aether.engine.config import SizingMethod, TradingConfig
+from aether.engine.config import TradingConfig
+from aether.engine.entry_size import size_entry
 from aether.engine.indicators import AverageTrueRange
 from aether.engine.portfolio import InsufficientFundsError, Portfolio
 from aether.engine.strategy import Strategy
 from aether.risk.drawdown_guard import DrawdownGuard
 from aether.risk.exits import ExitKind, ExitLevels, levels_for_entry, on_price
 from aether.risk.pre_trade import AccountView, RuleFailure, Verdict, check_order
-from aether.risk.sizing import fixed_fraction, volatility_target
 
 NS = 1_000_000_000
 RATE_WINDOW_NS = 60 * NS
@@ -61,20 +62,15 @@ class SimulatedMarket(Protocol):
     def on_trade(self, tick: Tick) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
 class Refusal:
     """An order the engine did not send, and every rule that stopped it."""
 
-    __slots__ = ("failures", "reason", "side", "symbol", "ts_ns")
-
-    def __init__(
-        self, ts_ns: int, symbol: str, side: Side, reason: str, failures: tuple[RuleFailure, ...]
-    ) -> None:
-        self.ts_ns, self.symbol, self.side = ts_ns, symbol, side
-        self.reason, self.failures = reason, failures
-
-    def __repr__(self) -> str:
-        rules = ", ".join(f.rule for f in self.failures)
-        return f"Refusal({self.symbol} {self.side} {self.reason}: {rules})"
+    ts_ns: int
+    symbol: str
+    side: Side
+    reason: str  # the strategy's reason tag for the order
+    failures: tuple[RuleFailure, ...]
 
 
 class Engine:
@@ -145,7 +141,15 @@ class Engine:
         price = self._marks.get(symbol)
         if price is None:
             return None
-        quantity = self._size_entry(symbol, price)
+        portfolio = self.portfolio
+        quantity = size_entry(
+            self.config,
+            self.instruments[symbol],
+            price=price,
+            cash=portfolio.available(portfolio.quote),
+            equity=portfolio.equity(),
+            atr=self._atr_of(symbol),
+        )
         if quantity <= ZERO:
             self._refuse(
                 symbol, Side.BUY, reason, "sizing", "the sized quantity is below the minimum"
@@ -374,36 +378,6 @@ class Engine:
         if value is None:
             return None
         return round_to_step(Decimal(repr(value)), self.instruments[symbol].tick_size)
-
-    def _size_entry(self, symbol: str, price: Decimal) -> Decimal:
-        instrument = self.instruments[symbol]
-        config = self.config
-        cash = self.portfolio.available(self.portfolio.quote)
-        cap = config.limits.max_order_notional
-        if config.sizing.method is SizingMethod.FIXED:
-            return fixed_fraction(
-                instrument,
-                available_cash=cash,
-                price=price,
-                fraction=config.sizing.fraction,
-                costs=config.costs,
-                max_notional=cap,
-            )
-        assert config.exits is not None  # TradingConfig refuses volatility sizing without exits
-        atr = self._atr_of(symbol)
-        if config.uses_atr and atr is None:
-            return ZERO  # not enough bars yet to know the stop distance
-        stop = levels_for_entry(instrument, config.exits, price, atr).stop_loss
-        return volatility_target(
-            instrument,
-            equity=self.portfolio.equity(),
-            available_cash=cash,
-            price=price,
-            stop_price=stop,
-            risk_fraction=config.sizing.risk_fraction,
-            costs=config.costs,
-            max_notional=cap,
-        )
 
     def _check(
         self, order: Order, instrument: Instrument, price: Decimal, fee_rate: Decimal
