@@ -1,0 +1,1 @@
+"""Kraken spot adapter: protocol primitives (signing, nonces, errors, limits, book, symbols)."""
