@@ -69,8 +69,8 @@ def test_clock_check_catches_a_violation() -> None:
 
 def test_import_contract_catches_a_core_module_importing_an_adapter(tmp_path: Path) -> None:
     config = tomllib.loads((PROJECT / "pyproject.toml").read_text())
-    [contract] = config["tool"]["importlinter"]["contracts"]
-    named = [*contract["source_modules"], *contract["forbidden_modules"]]
+    contracts = config["tool"]["importlinter"]["contracts"]
+    named = [m for c in contracts for m in (*c["source_modules"], *c["forbidden_modules"])]
     package = tmp_path / "aether"
     package.mkdir()
     (package / "__init__.py").write_text("")

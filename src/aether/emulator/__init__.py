@@ -1,0 +1,1 @@
+"""Kraken-compatible exchange emulator: matching engine, accounts and market generator."""

@@ -1,0 +1,372 @@
+"""The emulator's exchange core: per-pair matching by price-time priority, fees by 30-day
+volume tier, stop/take-profit/trailing triggers, time in force, self-trade prevention and
+Kraken's dead man's switch, over emulated accounts (see :mod:`.settlement` for how money
+moves and is held). A market-maker account is just another account.
+
+Pure and synchronous: no I/O and no clock. Every call that moves time takes ``now_ns``
+(nanoseconds of emulator time; a time earlier than one already seen counts as that one), and
+timers (GTD expiry, ``cancel_all_after``) fire at the start of any such call or on
+:meth:`Exchange.advance`. Arithmetic runs in a 60-digit Decimal context whatever the
+caller's, so no amount is rounded by the context. Refusals raise ``ExchangeError`` carrying
+Kraken's error string.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from typing import ParamSpec, TypeVar
+
+from aether.domain.instruments import FeeTier
+from aether.domain.money import ZERO, round_to_step
+from aether.emulator.book import Book, DepthLevel
+from aether.emulator.errors import (
+    DUPLICATE_CL_ORD_ID,
+    INSUFFICIENT_FUNDS,
+    UNKNOWN_ORDER,
+    ExchangeError,
+    invalid_argument,
+)
+from aether.emulator.orders import (
+    LIMIT_AFTER_TRIGGER,
+    REASON_DEAD_MAN_SWITCH,
+    REASON_IOC,
+    REASON_NO_LIQUIDITY,
+    REASON_POST_ONLY,
+    REASON_SELF_TRADE,
+    REASON_USER,
+    ExecType,
+    ExecutionEvent,
+    Order,
+    OrderInfo,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PublicTrade,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    Trade,
+)
+from aether.emulator.settlement import ExchangeState
+from aether.emulator.validation import parse_request
+
+__all__ = ["Balance", "DeadManSwitch", "Depth", "Exchange", "PlaceResult"]
+
+NS = 1_000_000_000
+MAX_DEAD_MAN_TIMEOUT_S = 86_400  # Kraken: the timeout "should be less than 86400 seconds"
+MAX_DEPTH_COUNT = 500
+MAX_TRADES_COUNT = 1000
+
+_CONTEXT = Context(
+    prec=60,
+    rounding=ROUND_HALF_EVEN,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _exact(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``method`` in the exchange's wide Decimal context, whatever the caller's is."""
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(_CONTEXT):
+            return method(*args, **kwargs)
+
+    return run
+
+
+def _is_count(count: object, most: int) -> bool:
+    return isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= most
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    """AddOrder's answer: ``txid`` is None for ``validate``; ``order`` is the order's state
+    once placement settled (filled, resting, waiting for its trigger or cancelled)."""
+
+    txid: str | None
+    descr_order: str
+    order: OrderInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadManSwitch:
+    """CancelAllOrdersAfter's answer; ``trigger_ns`` is 0 when the timer is disabled."""
+
+    current_ns: int
+    trigger_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    pair: str
+    asks: tuple[DepthLevel, ...]
+    bids: tuple[DepthLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """BalanceEx's entry: the balance and the part held by open orders."""
+
+    balance: Decimal
+    hold_trade: Decimal
+
+
+class Exchange(ExchangeState):
+    """Kraken spot, emulated: ``Exchange(pairs, fee_decimals=8, history_limit=50_000,
+    event_limit=10_000, tape_limit=1000)`` with ``pairs`` keyed by altname (``XBTUSD``)."""
+
+    @_exact
+    def advance(self, now_ns: int) -> None:
+        """Let time pass: expire GTD orders and fire dead man's switches due by ``now_ns``."""
+        self._clock(now_ns)
+
+    def _clock(self, now_ns: int) -> int:
+        now = max(now_ns, self._now)
+        self._now = now
+        while self._expiries and self._expiries[0][0] <= now:
+            expire_ns, _, order = heapq.heappop(self._expiries)
+            if order.is_open:
+                self._close(order, OrderStatus.EXPIRED, None, expire_ns)
+        for account, trigger_ns in list(self._dead_man.items()):
+            if trigger_ns <= now:
+                del self._dead_man[account]
+                self._cancel_all(account, REASON_DEAD_MAN_SWITCH, trigger_ns)
+        return now
+
+    # --- orders ------------------------------------------------------------------------
+
+    @_exact
+    def place(self, account: str, request: OrderRequest, now_ns: int) -> PlaceResult:
+        """AddOrder. Raises ExchangeError with Kraken's string when the order is refused;
+        with ``request.validate`` it checks everything (funds too) and places nothing."""
+        owner = self.accounts.get(account)
+        now = self._clock(now_ns)
+        instrument = self._instrument(request.pair)
+        pair = instrument.symbol
+        tape = self._tapes[pair]
+        reference = tape.last_price
+        if request.side in ("buy", "sell"):
+            best = self._books[pair].opposite(Side(request.side)).best()
+            reference = best.price if best is not None else reference
+        parsed = parse_request(
+            request, instrument, last_price=tape.last_price, market_reference=reference, now_ns=now
+        )
+        if parsed.cl_ord_id is not None and (
+            parsed.cl_ord_id in self._ledger.records(account).cl_ord_ids
+        ):
+            raise ExchangeError(DUPLICATE_CL_ORD_ID)
+        hold_asset, hold = self._initial_hold(parsed, instrument, account)
+        if hold > owner.available(hold_asset):
+            raise ExchangeError(INSUFFICIENT_FUNDS)
+        if request.validate:
+            return PlaceResult(None, parsed.descr_order, None)
+
+        order = self._new_order(account, parsed, hold_asset, now)
+        owner.reserve(hold_asset, hold)
+        order.hold = hold
+        self._ledger.opened(order, now)
+        if order.expire_ns:
+            heapq.heappush(self._expiries, (order.expire_ns, order.seq, order))
+        if order.waiting_for_trigger:
+            triggers = self._triggers[pair]
+            triggers.add(order, tape.last_price)
+            if tape.last_price is not None:
+                triggers.touch(tape.last_price)  # already through its trigger: fire now
+        else:
+            self._execute(order, now)
+        self._cascade(pair, now)
+        return PlaceResult(order.txid, order.descr_order, order.info())
+
+    @_exact
+    def cancel(self, account: str, ref: str | int, now_ns: int) -> int:
+        """CancelOrder by txid, cl_ord_id or (an int) userref; returns how many were
+        cancelled. EOrder:Unknown order when nothing open matches."""
+        self.accounts.get(account)
+        now = self._clock(now_ns)
+        orders = self._ledger.find_open(account, ref)
+        if not orders:
+            raise ExchangeError(UNKNOWN_ORDER)
+        for order in orders:
+            self._close(order, OrderStatus.CANCELED, REASON_USER, now)
+        return len(orders)
+
+    @_exact
+    def cancel_all(self, account: str, now_ns: int) -> int:
+        """CancelAll: every open order of ``account``; returns the count."""
+        self.accounts.get(account)
+        return self._cancel_all(account, REASON_USER, self._clock(now_ns))
+
+    @_exact
+    def cancel_all_after(self, account: str, timeout_s: int, now_ns: int) -> DeadManSwitch:
+        """CancelAllOrdersAfter: (re)arm the account's dead man's switch for ``timeout_s``
+        seconds, or disable it with 0. When it expires every open order is cancelled and
+        the switch stays off until armed again."""
+        self.accounts.get(account)
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int):
+            raise invalid_argument("timeout")
+        if not 0 <= timeout_s < MAX_DEAD_MAN_TIMEOUT_S:
+            raise invalid_argument("timeout")
+        now = self._clock(now_ns)
+        if timeout_s == 0:
+            self._dead_man.pop(account, None)
+            return DeadManSwitch(now, 0)
+        trigger_ns = now + timeout_s * NS
+        self._dead_man[account] = trigger_ns
+        return DeadManSwitch(now, trigger_ns)
+
+    def _cancel_all(self, account: str, reason: str, now: int) -> int:
+        orders = list(self._ledger.records(account).open.values())
+        for order in orders:
+            self._close(order, OrderStatus.CANCELED, reason, now)
+        return len(orders)
+
+    # --- queries -----------------------------------------------------------------------
+
+    def balances(self, account: str) -> dict[str, Balance]:
+        """BalanceEx: every asset the account has held, with what open orders hold."""
+        owner = self.accounts.get(account)
+        return {a: Balance(b, owner.held(a)) for a, b in owner.balances.items()}
+
+    @_exact
+    def fee_tier(self, account: str, pair: str, now_ns: int) -> tuple[Decimal, FeeTier]:
+        """TradeVolume: the account's 30-day USD volume and the pair's tier at it."""
+        volume = self.accounts.get(account).volume_30d(max(now_ns, self._now))
+        return volume, self._instrument(pair).fees.tier_for(volume)
+
+    def open_orders(self, account: str) -> list[OrderInfo]:
+        return self._ledger.open_orders(account)
+
+    def closed_orders(self, account: str) -> list[OrderInfo]:
+        return self._ledger.closed_orders(account)
+
+    def query_orders(self, account: str, txids: Sequence[str]) -> list[OrderInfo]:
+        return self._ledger.query(account, txids)
+
+    def trades_history(self, account: str) -> list[Trade]:
+        return self._ledger.trades(account)
+
+    def drain_executions(self, account: str) -> list[ExecutionEvent]:
+        return self._ledger.drain(account)
+
+    def depth(self, pair: str, count: int = 100) -> Depth:
+        """Depth: up to ``count`` (1..500) levels a side, best first."""
+        instrument = self._instrument(pair)
+        if not _is_count(count, MAX_DEPTH_COUNT):
+            raise invalid_argument("count")
+        book = self._books[instrument.symbol]
+        return Depth(
+            instrument.symbol, tuple(book.asks.depth(count)), tuple(book.bids.depth(count))
+        )
+
+    def recent_trades(
+        self, pair: str, since_ns: int | None = None, count: int = MAX_TRADES_COUNT
+    ) -> tuple[list[PublicTrade], int]:
+        """Trades: public trades after ``since_ns`` and the cursor for the next call (the
+        last trade's time, or ``since_ns`` when nothing is newer)."""
+        tape = self._tapes[self._instrument(pair).symbol]
+        if not _is_count(count, MAX_TRADES_COUNT):
+            raise invalid_argument("count")
+        trades = tape.since(since_ns, count)
+        cursor = trades[-1].time_ns if trades else (since_ns if since_ns is not None else 0)
+        return trades, cursor
+
+    def last_price(self, pair: str) -> Decimal | None:
+        return self._tapes[self._instrument(pair).symbol].last_price
+
+    def drain_public_trades(self, pair: str) -> list[PublicTrade]:
+        """Public trades since the last drain (for the WebSocket ``trade`` channel)."""
+        return self._tapes[self._instrument(pair).symbol].drain()
+
+    # --- matching ----------------------------------------------------------------------
+
+    def _execute(self, order: Order, now: int) -> None:
+        """Cross ``order`` against the book, then rest what is left (GTC/GTD limits) or
+        cancel it (market, IOC). A post-only order that would take is cancelled instead."""
+        book = self._books[order.pair]
+        if order.post_only:
+            best = book.opposite(order.side).best()
+            if best is not None and Book.crosses(order.side, order.limit_price, best.price):
+                self._close(order, OrderStatus.CANCELED, REASON_POST_ONLY, now)
+                return
+        self._match(order, now)
+        if not order.is_open:
+            return
+        if order.limit_price is None:
+            self._close(order, OrderStatus.CANCELED, REASON_NO_LIQUIDITY, now)
+        elif order.timeinforce is TimeInForce.IOC:
+            self._close(order, OrderStatus.CANCELED, REASON_IOC, now)
+        else:
+            book.same(order.side).add(order, now)
+            order.resting = True
+
+    def _match(self, taker: Order, now: int) -> None:
+        opposite = self._books[taker.pair].opposite(taker.side)
+        while taker.remaining:
+            level = opposite.best()
+            if level is None or not Book.crosses(taker.side, taker.limit_price, level.price):
+                return
+            maker = level.orders[0]
+            if maker.account == taker.account:  # self-trade prevention (stptype)
+                if taker.stp is not SelfTradePrevention.CANCEL_NEWEST:
+                    self._close(maker, OrderStatus.CANCELED, REASON_SELF_TRADE, now)
+                if taker.stp is not SelfTradePrevention.CANCEL_OLDEST:
+                    self._close(taker, OrderStatus.CANCELED, REASON_SELF_TRADE, now)
+                    return
+                continue
+            self._fill(taker, maker, level, min(taker.remaining, maker.remaining), now)
+
+    # --- triggers ----------------------------------------------------------------------
+
+    def _cascade(self, pair: str, now: int) -> None:
+        """Fire what the pair's trades reached; their trades may fire more, until none do."""
+        triggers = self._triggers[pair]
+        while fired := triggers.fire():
+            for order in fired:
+                if order.is_open and order.waiting_for_trigger:
+                    self._trigger(order, now)
+
+    def _trigger(self, order: Order, now: int) -> None:
+        """Turn a fired order into the market or limit order it stands for and execute it."""
+        instrument = self.pairs[order.pair]
+        owner = self.accounts.get(order.account)
+        order.triggered = True
+        touched = order.ordertype in (OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT)
+        order.misc.append("touched" if touched else "stopped")
+        factor = self._hold_factor[order.pair]
+        if order.ordertype in LIMIT_AFTER_TRIGGER:
+            limit = order.limit_after_trigger
+            if order.limit_offset is not None and order.stop_price is not None:
+                # A trailing stop-limit's limit is offset from where the stop finally was.
+                limit = round_to_step(
+                    order.stop_price + order.limit_offset.of(order.stop_price),
+                    instrument.tick_size,
+                )
+                limit = max(limit, instrument.tick_size)
+            order.limit_price = limit
+            target = order.remaining * limit * factor if limit is not None else ZERO
+        else:
+            skip_own = order.stp is SelfTradePrevention.CANCEL_OLDEST
+            cost = self._sweep_cost(order.pair, order.remaining, order.account, skip_own)
+            target = cost * factor
+        if order.side is Side.BUY and not self._rehold(order, owner, target, now):
+            return
+        self._ledger.emit(order, ExecType.STATUS, now)
+        self._execute(order, now)
