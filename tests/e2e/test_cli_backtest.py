@@ -99,6 +99,7 @@ def test_bad_history_is_an_error_naming_file_and_line(
         (("--cash", "-5"), "--cash"),
         (("--cash", "NaN"), "--cash"),
         (("--fee-bps", "abc"), "--fee-bps"),
+        (("--fee-bps", "10000"), "must be below 10000"),
         (("--param", "fast=x"), "fast='x'"),
         (("--param", "fast"), "expected NAME=VALUE"),
         (("--strategy", "martingale"), "unknown strategy"),

@@ -157,6 +157,8 @@ def backtest(
     fees = None
     if fee_bps is not None:
         rate = _decimal(fee_bps, "--fee-bps") / BPS
+        if rate >= 1:
+            fail(f"--fee-bps {fee_bps}: must be below 10000 (100 %)")
         fees = FeeSchedule.flat(rate, rate)
     taker = (fees or instrument.fees).tiers[0].taker
     slip = _decimal(slippage_bps, "--slippage-bps")
