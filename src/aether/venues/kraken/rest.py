@@ -1,0 +1,219 @@
+"""Kraken's Spot REST API over httpx: signing, nonces, client-side rate limits, retries.
+
+Rules a caller must know:
+
+* Public calls are ``GET /0/public/<Method>``; private calls ``POST /0/private/<Method>``,
+  form-encoded, signed (``API-Key``, ``API-Sign``) with a nonce from the shared NonceStore
+  and the 2FA ``otp`` when one is configured.
+* A response's ``error`` array is raised as a typed ``KrakenError`` (see ``errors``).
+* The client waits for its own rate-limit counters instead of being refused; retryable
+  errors (service unavailable or busy, rate limits) and network failures are retried with
+  exponential backoff, up to ``max_retries``, except order placement (below).
+* ``add_order`` needs a ``cl_ord_id`` and never places an order twice: when a request times
+  out or the connection fails, the order is looked up by ``cl_ord_id`` in OpenOrders and
+  ClosedOrders before anything is resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from aether.venues.kraken.errors import KrakenError, RetryableError, raise_for
+from aether.venues.kraken.nonce import NonceStore
+from aether.venues.kraken.rate_limit import (
+    RestCounter,
+    Tier,
+    TradeAction,
+    TradingCounter,
+    rest_cost,
+    trading_cost,
+)
+from aether.venues.kraken.signing import api_sign
+
+Params = Mapping[str, str | int]
+# Calls that move the per-pair trading counter instead of the REST call counter.
+_TRADING = {"AddOrder": TradeAction.ADD, "CancelOrder": TradeAction.CANCEL}
+
+
+class KrakenTransportError(Exception):
+    """The request's outcome is unknown: timeout or connection failure after all retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An API key and its base64 secret; ``repr`` never shows the secret."""
+
+    api_key: str
+    api_secret: str
+    otp: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Credentials(api_key={self.api_key[:6]}..., api_secret=***)"
+
+
+class KrakenRest:
+    """One API key's REST session; share one instance per key within a process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        credentials: Credentials | None = None,
+        nonces: NonceStore | None = None,
+        tier: Tier = Tier.STARTER,
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        client: httpx.AsyncClient | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if credentials is not None and nonces is None:
+            raise ValueError("private calls need a NonceStore shared by every user of the key")
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.nonces = nonces
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._owns_client = client is None
+        self._rest = RestCounter(tier)
+        self._trading = TradingCounter(tier)
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> KrakenRest:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- calls --------------------------------------------------------------------------
+    async def public(self, method: str, params: Params | None = None) -> Any:
+        """The ``result`` of a public call, retried on retryable failures."""
+        return await self._with_retries(lambda: self._public_once(method, params or {}))
+
+    async def private(self, method: str, params: Params | None = None) -> Any:
+        """The ``result`` of a private call, retried on retryable failures (not AddOrder:
+        use :meth:`add_order`, which is safe to repeat)."""
+        if method in ("AddOrder", "AddOrderBatch"):
+            raise ValueError(f"use add_order for {method}: it must not be retried blindly")
+        return await self._with_retries(lambda: self._private_once(method, params or {}))
+
+    async def add_order(self, params: Params) -> Any:
+        """Place one order at most once; ``params`` must include ``cl_ord_id``.
+
+        Returns AddOrder's result (``txid`` list and ``descr``), or for an order found by
+        ``cl_ord_id`` after a lost response, ``{"txid": [...], "recovered": True}``.
+        """
+        cl_ord_id = params.get("cl_ord_id")
+        if not cl_ord_id:
+            raise ValueError("add_order needs a cl_ord_id: it is how a lost response is resolved")
+        refused: KrakenError | None = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await self._private_once("AddOrder", params)
+            except (httpx.TimeoutException, httpx.TransportError):
+                refused = None
+                found = await self.find_order(str(cl_ord_id))
+                if found is not None:
+                    return {"txid": [found], "recovered": True}
+            except RetryableError as exc:
+                refused = exc  # refused before it reached the book (busy, rate limited): safe
+            if attempt < self.max_retries:
+                await self._sleep(self.backoff * 2**attempt)
+        if refused is not None:
+            raise refused
+        raise KrakenTransportError(f"AddOrder {cl_ord_id}: no answer after all retries")
+
+    async def find_order(self, cl_ord_id: str) -> str | None:
+        """The txid of this key's order with ``cl_ord_id``, open or closed, if Kraken has it."""
+        for method in ("OpenOrders", "ClosedOrders"):
+            result = await self.private(method, {"cl_ord_id": cl_ord_id})
+            orders = result.get("open" if method == "OpenOrders" else "closed", {})
+            for txid, order in orders.items():
+                if order.get("cl_ord_id") == cl_ord_id:
+                    return str(txid)
+        return None
+
+    # --- one request ---------------------------------------------------------------------
+    async def _public_once(self, method: str, params: Params) -> Any:
+        await self._wait_rest(method)
+        url = f"{self.base_url}/0/public/{method}"
+        response = await self._client.get(url, params=dict(params))
+        return _result(response)
+
+    async def _private_once(self, method: str, params: Params) -> Any:
+        credentials, nonces = self.credentials, self.nonces
+        if credentials is None or nonces is None:
+            raise ValueError(f"{method} is private: the client has no API key")
+        if method in _TRADING:
+            await self._wait_trading(method, params)
+        else:
+            await self._wait_rest(method)
+        nonce = nonces.next()
+        fields: dict[str, str | int] = {"nonce": nonce, **params}
+        if credentials.otp:
+            fields["otp"] = credentials.otp
+        body = urlencode(fields)
+        path = f"/0/private/{method}"
+        headers = {
+            "API-Key": credentials.api_key,
+            "API-Sign": api_sign(path, nonce, body, credentials.api_secret),
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        }
+        response = await self._client.post(self.base_url + path, content=body, headers=headers)
+        return _result(response)
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await call()
+            except (RetryableError, httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt == self.max_retries:
+                    if isinstance(exc, KrakenError):
+                        raise
+                    raise KrakenTransportError(str(exc) or type(exc).__name__) from exc
+                await self._sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _wait_rest(self, method: str) -> None:
+        cost = rest_cost(method)
+        delay = self._rest.delay_for(cost, self._monotonic())
+        if delay > 0:
+            await self._sleep(delay)
+        self._rest.record(cost, self._monotonic())
+
+    async def _wait_trading(self, method: str, params: Params) -> None:
+        pair = str(params.get("pair", "*"))
+        # A cancel's cost depends on the order's age, unknown here: assume the costliest.
+        cost = trading_cost(_TRADING[method], 0.0)
+        delay = self._trading.delay_for_cost(pair, cost, self._monotonic())
+        if delay > 0:
+            await self._sleep(delay)
+        self._trading.record_cost(pair, cost, self._monotonic())
+
+
+def _result(response: httpx.Response) -> Any:
+    """Kraken's envelope unwrapped: errors raised as typed exceptions, else ``result``."""
+    try:
+        payload = response.json()
+    except ValueError:
+        raise KrakenError(
+            f"EGeneral:Invalid response: HTTP {response.status_code}, not JSON"
+        ) from None
+    if not isinstance(payload, dict) or "error" not in payload:
+        raise KrakenError(f"EGeneral:Invalid response: HTTP {response.status_code}")
+    raise_for(payload["error"])
+    return payload.get("result")
