@@ -30,6 +30,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "keys": ("aether.cli.keys", None),
     "audit": ("aether.cli.audit", None),
     "backtest": ("aether.cli.backtest", "backtest"),
+    "emulator": ("aether.cli.emulator", None),
 }
 
 

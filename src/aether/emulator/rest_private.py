@@ -1,0 +1,314 @@
+"""Kraken's private REST methods (``POST /0/private/<Method>``), answered by the exchange
+core for the account whose key signed the request (authentication happens in :mod:`.app`).
+
+Each handler takes the runtime, the caller's API key and the request's parameters and
+returns the ``result`` object, or raises :class:`~aether.emulator.errors.ExchangeError`.
+``EditOrder`` is implemented (cancel and replace, as Kraken's EditOrder is); ``AmendOrder``
+is not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from aether.emulator.errors import (
+    INSUFFICIENT_FUNDS,
+    UNKNOWN_ASSET_PAIR,
+    UNKNOWN_ORDER,
+    ExchangeError,
+    invalid_argument,
+)
+from aether.emulator.kraken_format import asset_code, asset_decimals, fmt, iso_time
+from aether.emulator.orders import (
+    LIMIT_AFTER_TRIGGER,
+    OrderInfo,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+)
+from aether.emulator.rest_common import Params, json_list, opt_bool, opt_int, opt_str
+from aether.emulator.rest_orders import order_json, order_request, pair_of, trade_json
+from aether.emulator.runtime import EmulatorRuntime
+
+__all__ = ["PRIVATE_METHODS"]
+
+NS = 1_000_000_000
+PAGE = 50  # Kraken pages ClosedOrders and TradesHistory by 50
+MAX_QUERY = 50
+BATCH_SIZES = range(2, 16)
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_INT32 = (-(2**31), 2**31 - 1)
+
+Handler = Callable[[EmulatorRuntime, str, Params], Any]
+
+
+def balance(runtime: EmulatorRuntime, key: str, params: Params) -> dict[str, str]:
+    return {
+        asset_code(asset): fmt(entry.balance, asset_decimals(asset))
+        for asset, entry in runtime.exchange.balances(key).items()
+    }
+
+
+def balance_ex(runtime: EmulatorRuntime, key: str, params: Params) -> dict[str, Any]:
+    return {
+        asset_code(asset): {
+            "balance": fmt(entry.balance, asset_decimals(asset)),
+            "hold_trade": fmt(entry.hold_trade, asset_decimals(asset)),
+        }
+        for asset, entry in runtime.exchange.balances(key).items()
+    }
+
+
+def _filtered(orders: list[OrderInfo], params: Params) -> list[OrderInfo]:
+    low, high = _INT32
+    userref = opt_int(params, "userref", low=low, high=high)
+    cl_ord_id = opt_str(params, "cl_ord_id")
+    if userref is not None:
+        orders = [o for o in orders if o.userref == userref]
+    if cl_ord_id:
+        orders = [o for o in orders if o.cl_ord_id == cl_ord_id]
+    return orders
+
+
+def _orders_json(runtime: EmulatorRuntime, orders: Sequence[OrderInfo], params: Params) -> Any:
+    with_trades = opt_bool(params, "trades")
+    return {
+        o.txid: order_json(o, pair_of(runtime.catalogue, o.pair), with_trades=with_trades)
+        for o in orders
+    }
+
+
+def _window(params: Params) -> tuple[int | None, int | None, int]:
+    start = opt_int(params, "start", low=0)
+    end = opt_int(params, "end", low=0)
+    ofs = opt_int(params, "ofs", low=0) or 0
+    return start, end, ofs
+
+
+def open_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    orders = _filtered(runtime.exchange.open_orders(key), params)
+    return {"open": _orders_json(runtime, orders, params)}
+
+
+def closed_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    start, end, ofs = _window(params)
+    orders = _filtered(runtime.exchange.closed_orders(key), params)
+    closetime = opt_str(params, "closetime") or "both"
+    if closetime not in ("open", "close", "both"):
+        raise invalid_argument("closetime")
+
+    def when(o: OrderInfo) -> int:
+        return (o.opentm_ns if closetime == "open" else o.closetm_ns) // NS
+
+    if start is not None:
+        orders = [o for o in orders if when(o) > start]
+    if end is not None:
+        orders = [o for o in orders if when(o) <= end]
+    return {"closed": _orders_json(runtime, orders[ofs : ofs + PAGE], params), "count": len(orders)}
+
+
+def query_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    text = opt_str(params, "txid")
+    txids = [t.strip() for t in (text or "").split(",") if t.strip()]
+    if not txids or len(txids) > MAX_QUERY:
+        raise invalid_argument("txid")
+    orders = _filtered(runtime.exchange.query_orders(key, txids), params)
+    return _orders_json(runtime, orders, params)
+
+
+def trades_history(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    start, end, ofs = _window(params)
+    trades = runtime.exchange.trades_history(key)
+    if start is not None:
+        trades = [t for t in trades if t.time_ns // NS > start]
+    if end is not None:
+        trades = [t for t in trades if t.time_ns // NS <= end]
+    page = trades[ofs : ofs + PAGE]
+    return {
+        "trades": {t.txid: trade_json(t, pair_of(runtime.catalogue, t.pair)) for t in page},
+        "count": len(trades),
+    }
+
+
+def add_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    request = order_request(runtime.catalogue, params)
+    placed = runtime.exchange.place(key, request, runtime.now_ns())
+    if placed.txid is None:  # validate: checked, not placed
+        return {"descr": {"order": placed.descr_order}}
+    return {"descr": {"order": placed.descr_order}, "txid": [placed.txid]}
+
+
+def _batch_params(order: object) -> dict[str, str]:
+    if not isinstance(order, dict):
+        raise invalid_argument("orders")
+    flat: dict[str, str] = {}
+    for name, value in order.items():
+        if isinstance(value, bool):
+            flat[str(name)] = "true" if value else "false"
+        elif isinstance(value, str | int):
+            flat[str(name)] = str(value)
+        elif isinstance(value, float):
+            flat[str(name)] = repr(value)
+        else:
+            raise invalid_argument("orders")
+    return flat
+
+
+def add_order_batch(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    """Kraken's rules: 2 to 15 orders on one pair; the whole batch is validated first (any
+    failure refuses it all); funding is checked per order as each is placed."""
+    orders = json_list(opt_str(params, "orders") or "", "orders")
+    if len(orders) not in BATCH_SIZES:
+        raise invalid_argument("orders")
+    pair, validate = opt_str(params, "pair"), opt_bool(params, "validate")
+    requests = [
+        order_request(runtime.catalogue, {**_batch_params(o), "pair": pair or ""}) for o in orders
+    ]
+    now = runtime.now_ns()
+    descrs: list[dict[str, Any]] = []
+    for request in requests:
+        try:
+            checked = runtime.exchange.place(key, dataclasses.replace(request, validate=True), now)
+            descrs.append({"descr": {"order": checked.descr_order}})
+        except ExchangeError as exc:
+            if exc.kraken_error != INSUFFICIENT_FUNDS:
+                raise
+            descrs.append({"error": exc.kraken_error})
+    if validate:
+        return {"orders": descrs}
+    placed: list[dict[str, Any]] = []
+    for request in requests:
+        try:
+            result = runtime.exchange.place(key, dataclasses.replace(request, validate=False), now)
+            placed.append({"descr": {"order": result.descr_order}, "txid": result.txid})
+        except ExchangeError as exc:
+            placed.append({"error": exc.kraken_error})
+    return {"orders": placed}
+
+
+def cancel_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    cl_ord_id, txid = opt_str(params, "cl_ord_id"), opt_str(params, "txid")
+    ref: str | int
+    if cl_ord_id:
+        ref = cl_ord_id
+    elif txid:
+        digits = txid[1:] if txid.startswith("-") else txid
+        ref = int(txid) if digits.isascii() and digits.isdigit() and len(digits) < 20 else txid
+    else:
+        raise invalid_argument("txid")
+    return {"count": runtime.exchange.cancel(key, ref, runtime.now_ns())}
+
+
+def cancel_all(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    return {"count": runtime.exchange.cancel_all(key, runtime.now_ns())}
+
+
+def cancel_all_orders_after(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    timeout = opt_int(params, "timeout", low=0, high=2**31)
+    if timeout is None:
+        raise invalid_argument("timeout")
+    switch = runtime.exchange.cancel_all_after(key, timeout, runtime.now_ns())
+    return {
+        "currentTime": iso_time(switch.current_ns),
+        "triggerTime": iso_time(switch.trigger_ns) if switch.trigger_ns else "0",
+    }
+
+
+def _edit_request(original: OrderInfo, pair: str, params: Params) -> tuple[OrderRequest, Decimal]:
+    text = opt_str(params, "volume")
+    if text is not None and not _PLAIN.fullmatch(text):
+        raise invalid_argument("volume")
+    total = Decimal(text) if text else original.volume
+    remaining = total - original.vol_exec
+    if remaining <= 0:
+        raise invalid_argument("volume")  # Kraken: not below what already executed
+    second = original.ordertype in LIMIT_AFTER_TRIGGER
+    expiretm = None
+    if original.expiretm_ns:
+        expiretm = f"{Decimal(original.expiretm_ns) / NS:f}"
+    low, high = _INT32
+    userref = opt_int(params, "userref", low=low, high=high)
+    request = OrderRequest(
+        pair=pair,
+        side=original.side.value,
+        ordertype=original.ordertype.value,
+        volume=remaining,
+        price=opt_str(params, "price") or original.descr_price,
+        price2=(opt_str(params, "price2") or original.descr_price2) if second else None,
+        oflags=opt_str(params, "oflags") or ",".join(original.oflags),
+        timeinforce=original.timeinforce.value,
+        expiretm=expiretm,
+        userref=userref if userref is not None else original.userref,
+        validate=True,
+    )
+    return request, total
+
+
+def edit_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    """Cancel and replace (Kraken's EditOrder): the new order gets a new txid, no queue
+    priority and no cl_ord_id; triggered stop/take-profit orders cannot be edited. The new
+    order is checked before the original is cancelled, with the original's hold still in
+    place, so an edit needing those very funds is refused (Kraken would accept it)."""
+    txid = opt_str(params, "txid")
+    if not txid:
+        raise invalid_argument("txid")
+    pair = order_request_pair(runtime, params)
+    original = runtime.exchange.query_orders(key, [txid])[0]
+    if original.status is not OrderStatus.OPEN:
+        raise ExchangeError(UNKNOWN_ORDER)
+    if original.pair != pair:
+        raise invalid_argument("pair")
+    if original.ordertype is OrderType.MARKET or {"stopped", "touched"} & set(original.misc):
+        raise invalid_argument("txid")
+    request, total = _edit_request(original, pair, params)
+    now = runtime.now_ns()
+    checked = runtime.exchange.place(key, request, now)
+    answer: dict[str, Any] = {
+        "status": "ok",
+        "descr": {"order": checked.descr_order},
+        "volume": f"{total:f}",
+        "price": str(request.price),
+        "price2": str(request.price2 or "0"),
+        "orders_cancelled": 0,
+    }
+    if opt_bool(params, "validate"):
+        return answer
+    cancelled = runtime.exchange.cancel(key, txid, now)
+    placed = runtime.exchange.place(key, dataclasses.replace(request, validate=False), now)
+    return {**answer, "txid": placed.txid, "originaltxid": txid, "orders_cancelled": cancelled}
+
+
+def order_request_pair(runtime: EmulatorRuntime, params: Params) -> str:
+    name = opt_str(params, "pair")
+    if not name:
+        raise invalid_argument("pair")
+    pair = runtime.catalogue.find(name)
+    if pair is None or not pair.tradable:
+        raise ExchangeError(UNKNOWN_ASSET_PAIR)
+    return pair.altname
+
+
+def get_websockets_token(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    token, expires = runtime.issue_ws_token(key)
+    return {"token": token, "expires": expires}
+
+
+PRIVATE_METHODS: dict[str, Handler] = {
+    "Balance": balance,
+    "BalanceEx": balance_ex,
+    "OpenOrders": open_orders,
+    "ClosedOrders": closed_orders,
+    "QueryOrders": query_orders,
+    "TradesHistory": trades_history,
+    "AddOrder": add_order,
+    "AddOrderBatch": add_order_batch,
+    "CancelOrder": cancel_order,
+    "CancelAll": cancel_all,
+    "CancelAllOrdersAfter": cancel_all_orders_after,
+    "EditOrder": edit_order,
+    "GetWebSocketsToken": get_websockets_token,
+}

@@ -1,0 +1,215 @@
+"""The running emulator: the exchange core, the wall clock, the market that moves it and
+what the REST layer remembers between calls (nonces, WebSocket tokens, candles).
+
+The exchange core itself stays clock-free; this runtime reads the wall clock (the emulator
+is a server, like an adapter) and passes the time into every exchange call. A background
+asyncio task calls :meth:`EmulatorRuntime.tick` every ``tick_seconds``: timers fire (GTD
+expiry, the dead man's switch) and the generators' trades due by then print against the
+market maker (:mod:`.maker`). Everything runs on one event loop, so no locking is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from aether.domain.instruments import Instrument
+from aether.emulator.auth import NonceLedger
+from aether.emulator.candles import PairCandles
+from aether.emulator.kraken_format import PairCatalogue, decimals_of
+from aether.emulator.maker import HOUSE_BALANCE, BookShape, PairFeed
+from aether.emulator.market import MarketGenerator, PairGrid
+from aether.emulator.market_replay import BarReplay, shipped_bars
+from aether.emulator.market_synthetic import SyntheticConfig, SyntheticMarket
+from aether.emulator.matching import MAX_TRADES_COUNT, Exchange
+
+__all__ = [
+    "MARKETS",
+    "REPLAY_SLICES",
+    "EmulatorRuntime",
+    "WsToken",
+    "build_runtime",
+]
+
+log = logging.getLogger(__name__)
+
+NS = 1_000_000_000
+WS_TOKEN_SECONDS = 900
+MARKETS = ("replay", "synthetic")
+#: The shipped hourly slices the replay market plays, by pair.
+REPLAY_SLICES = {"XBTUSD": "kraken_XBTUSD_60.csv", "ETHUSD": "kraken_ETHUSD_60.csv"}
+#: Where the synthetic market starts each pair.
+SYNTHETIC_START = {"XBTUSD": Decimal(30000), "ETHUSD": Decimal(2000)}
+
+
+@dataclass(frozen=True, slots=True)
+class WsToken:
+    """A GetWebSocketsToken answer, kept for the WebSocket server to check."""
+
+    api_key: str
+    expires_ns: int
+
+
+class EmulatorRuntime:
+    """One emulated Kraken: ``instruments`` keyed by altname, a generator per traded pair."""
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        generators: Mapping[str, MarketGenerator],
+        *,
+        speed: float = 1.0,
+        clock: Callable[[], int] = time.time_ns,
+        shape: BookShape | None = None,
+        tick_seconds: float = 0.05,
+        trades_per_tick: int = 200,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        unknown = sorted(set(generators) - set(instruments))
+        if unknown:
+            raise ValueError(f"generators for pairs without an instrument: {unknown}")
+        self.exchange = Exchange(instruments)
+        self.catalogue = PairCatalogue.for_instruments(instruments)
+        self.nonces = NonceLedger()
+        self.ws_tokens: dict[str, WsToken] = {}
+        self.speed = speed
+        self.tick_seconds = tick_seconds
+        self._clock = clock
+        self._trades_per_tick = trades_per_tick
+        self.candles = {pair: PairCandles() for pair in instruments}
+        self._cursors: dict[str, int | None] = dict.fromkeys(instruments)
+        house = {asset: HOUSE_BALANCE for asset in self.catalogue.assets()}
+        self.maker, _ = self.exchange.create_account(house)
+        self.flow, _ = self.exchange.create_account(house)
+        book = shape if shape is not None else BookShape()
+        self.feeds = [
+            PairFeed(self.exchange, instruments[pair], gen, self.maker, self.flow, book)
+            for pair, gen in generators.items()
+        ]
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+
+    def now_ns(self) -> int:
+        return self._clock()
+
+    # --- the market ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every generator now (idempotent): each prints its first trade at once."""
+        if self._started:
+            return
+        self._started = True
+        now = self.now_ns()
+        for feed in self.feeds:
+            feed.start(now, self.speed)
+        self.sync_candles()
+
+    def tick(self) -> None:
+        """Fire due timers and print the generators' trades due by now."""
+        now = self.now_ns()
+        self.exchange.advance(now)
+        for feed in self.feeds:
+            feed.tick(now, self._trades_per_tick)
+        self.sync_candles()
+        self._forget_tokens(now)
+
+    def sync_candles(self) -> None:
+        """Feed the candles with the public trades printed since the last call (the tape is
+        read by cursor, not drained, so the WebSocket feed still sees every trade)."""
+        for pair, candles in self.candles.items():
+            cursor = self._cursors[pair]
+            while True:
+                trades, cursor = self.exchange.recent_trades(pair, cursor or 0, MAX_TRADES_COUNT)
+                for trade in trades:
+                    candles.add(trade)
+                if len(trades) < MAX_TRADES_COUNT:
+                    break
+            self._cursors[pair] = cursor
+
+    async def run(self) -> None:
+        """Tick until cancelled; an error in one tick is logged, never fatal."""
+        self.start()
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("emulator market tick failed")
+            await asyncio.sleep(self.tick_seconds)
+
+    def start_background(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop_background(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def regimes(self) -> list[dict[str, object]]:
+        """The synthetic generators' true regime of every step so far (generator time);
+        empty for replay."""
+        rows: list[dict[str, object]] = []
+        for feed in self.feeds:
+            recorded = getattr(feed.generator, "regimes", None)
+            if recorded is None:
+                continue
+            for ts_ns, regime in recorded():
+                rows.append(
+                    {"pair": feed.pair, "ts_ns": ts_ns, "time": ts_ns // NS, "regime": str(regime)}
+                )
+        return rows
+
+    # --- WebSocket tokens ---------------------------------------------------------------
+
+    def issue_ws_token(self, api_key: str) -> tuple[str, int]:
+        """A new token for ``api_key`` and its lifetime in seconds."""
+        token = secrets.token_urlsafe(32)
+        self.ws_tokens[token] = WsToken(api_key, self.now_ns() + WS_TOKEN_SECONDS * NS)
+        return token, WS_TOKEN_SECONDS
+
+    def _forget_tokens(self, now: int) -> None:
+        expired = [t for t, v in self.ws_tokens.items() if v.expires_ns <= now]
+        for token in expired:
+            del self.ws_tokens[token]
+
+
+def _grid(instrument: Instrument) -> PairGrid:
+    return PairGrid(instrument.symbol, instrument.tick_size, decimals_of(instrument.lot_size))
+
+
+def build_runtime(
+    instruments: Mapping[str, Instrument],
+    *,
+    market: str = "replay",
+    seed: int = 0,
+    speed: float = 1.0,
+    tick_seconds: float = 0.05,
+) -> EmulatorRuntime:
+    """A runtime trading the pairs of ``instruments`` the chosen market can drive: ``replay``
+    plays the shipped XBTUSD/ETHUSD hourly slices (in a loop); ``synthetic`` runs the seeded
+    regime-switching market on the same pairs. Other instruments are left out."""
+    if market not in MARKETS:
+        raise ValueError(f"market must be one of {MARKETS}, got {market!r}")
+    generators: dict[str, MarketGenerator] = {}
+    for index, (pair, instrument) in enumerate(instruments.items()):
+        if pair not in REPLAY_SLICES:
+            continue
+        if market == "replay":
+            bars = shipped_bars(REPLAY_SLICES[pair], pair, 3600)
+            generators[pair] = BarReplay(bars, _grid(instrument), seed=seed)
+        else:
+            config = SyntheticConfig(start_price=SYNTHETIC_START[pair])
+            generators[pair] = SyntheticMarket(_grid(instrument), config, seed=seed + index)
+    if not generators:
+        raise ValueError(f"no instrument the {market} market can drive: {sorted(instruments)}")
+    traded = {pair: instruments[pair] for pair in generators}
+    return EmulatorRuntime(traded, generators, speed=speed, tick_seconds=tick_seconds)
