@@ -92,6 +92,13 @@ class Settings(BaseSettings):
 
     # --- venue ------------------------------------------------------------------------
     venue: Literal["emulator", "kraken"] = "emulator"
+    emulator_port: int = Field(
+        default=8100, ge=1, le=65535, description="Port of the Kraken emulator `aether up` runs."
+    )
+    emulator_market: Literal["replay", "synthetic"] = "replay"
+    emulator_speed: float = Field(
+        default=60.0, gt=0, le=1_000_000, description="Emulated market seconds per second."
+    )
 
     # --- first accounts (no identity is ever hard-coded) ----------------------------------
     company_account_name: str | None = None

@@ -26,6 +26,8 @@ def _free_port() -> int:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AETHER_")}
+    # Each `up` gets its own emulator port, so runs never collide on the default 8100.
+    env["AETHER_EMULATOR_PORT"] = str(_free_port())
     env.update(extra)
     return env
 
@@ -59,10 +61,11 @@ def _wait_status(url: str, status: int, within: float) -> tuple[int, dict[str, o
 
 def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
     data = aether_stack_dir
-    port = _free_port()
+    port, emulator = _free_port(), _free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    up = aether("up", "--detach", "--data-dir", str(data), "--port", str(port))
+    env = _env(AETHER_EMULATOR_PORT=str(emulator))
+    up = aether("up", "--detach", "--data-dir", str(data), "--port", str(port), env=env)
     took = time.monotonic() - started
     pids: list[int] = []
     try:
@@ -70,6 +73,8 @@ def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
         assert took < 15, f"up --detach took {took:.1f}s"
         assert "NOT FOR PRODUCTION" in up.stderr
         assert httpx.get(f"{base}/readyz").status_code == 200
+        kraken = httpx.get(f"http://127.0.0.1:{emulator}/0/public/Time").json()
+        assert kraken["error"] == []  # the local profile's venue: the Kraken emulator
 
         status = aether("status", "--json", "--data-dir", str(data))
         report = json.loads(status.stdout)
@@ -306,3 +311,18 @@ def test_external_urls_replace_embedded_servers(
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
     finally:
         assert aether("down", "--data-dir", str(aether_stack_dir), env=env).returncode == 0
+
+
+def test_up_names_the_emulator_when_its_port_is_taken(aether_stack_dir: Path) -> None:
+    from aether.ops.localstack import LocalStack
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        env = _env(AETHER_EMULATOR_PORT=str(taken))
+        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(_free_port())]
+        result = aether(*args, env=env)
+    assert result.returncode == 1
+    assert f"Kraken emulator could not listen on http://127.0.0.1:{taken}" in result.stderr
+    assert not any(s.running for s in LocalStack(aether_stack_dir).status())

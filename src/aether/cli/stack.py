@@ -54,12 +54,35 @@ def up(
         return
     try:
         platform.run_foreground(
-            settings, settings.api_host, settings.api_port, lambda m: console.print(f"· {m}")
+            settings,
+            settings.api_host,
+            settings.api_port,
+            lambda m: console.print(f"· {m}"),
+            sidecars=_sidecars(settings),
         )
     except ServerStartError as exc:
         fail(f"{exc.server} could not start; see its log: {exc.log_file}\n{exc}")
     except platform.PlatformError as exc:
         fail(str(exc))
+
+
+def _sidecars(settings: Settings) -> list[platform.Sidecar]:
+    """The Kraken emulator, when the venue is the emulator (never in production)."""
+    if settings.venue != "emulator" or settings.profile is Profile.PRODUCTION:
+        return []
+    # Only the CLI imports the emulator (an import contract keeps production code from it).
+    from aether.emulator.app import create_app
+    from aether.emulator.runtime import build_runtime
+    from aether.marketdata.snapshot import load_instrument_snapshot
+
+    runtime = build_runtime(
+        load_instrument_snapshot(),
+        market=settings.emulator_market,
+        seed=0,
+        speed=settings.emulator_speed,
+    )
+    app = create_app(runtime)
+    return [platform.Sidecar("Kraken emulator", app, "127.0.0.1", settings.emulator_port)]
 
 
 def _refuse_insecure(settings: Settings) -> None:

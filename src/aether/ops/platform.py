@@ -12,11 +12,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 import psutil
@@ -36,6 +38,47 @@ log = structlog.get_logger("aether.platform")
 
 class PlatformError(RuntimeError):
     """The platform cannot start or be reached; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sidecar:
+    """Another ASGI server the foreground platform runs beside the API (the emulator)."""
+
+    name: str
+    app: Any
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class _SidecarThread:
+    """A sidecar served by uvicorn in a thread of this process (signals stay with the API)."""
+
+    def __init__(self, sidecar: Sidecar) -> None:
+        self.sidecar = sidecar
+        config = uvicorn.Config(
+            sidecar.app, host=sidecar.host, port=sidecar.port, log_config=None, access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name=sidecar.name, daemon=True)
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise PlatformError(
+                    f"{self.sidecar.name} could not listen on {self.sidecar.base_url} "
+                    "(is the port in use?)"
+                )
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
 
 
 def embedded_needed(settings: Settings) -> list[str]:
@@ -198,11 +241,18 @@ def _serve_until_signalled(server: uvicorn.Server) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str], None]) -> None:
+def run_foreground(
+    settings: Settings,
+    host: str,
+    port: int,
+    say: Callable[[str], None],
+    sidecars: Sequence[Sidecar] = (),
+) -> None:
     """Start what is needed, migrate, and serve the API until SIGINT/SIGTERM; then stop it all.
 
-    Raises ServerStartError (naming the server and its log) or PlatformError on failure, after
-    stopping whatever this call started.
+    ``sidecars`` are served beside the API and stopped with it. Raises ServerStartError
+    (naming the server and its log) or PlatformError on failure, after stopping whatever
+    this call started.
     """
     settings.check_profile()
     configure_logging(
@@ -213,6 +263,7 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
     )
     needed = embedded_needed(settings)
     stack = LocalStack(settings.data_dir, durable=True) if needed else None
+    running: list[_SidecarThread] = []
     try:
         if stack is not None:
             if not settings.embedded_servers:
@@ -222,6 +273,11 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
         urls = resolve_urls(settings, stack)
         say("applying database migrations")
         upgrade(urls.database_url)
+        for sidecar in sidecars:
+            thread = _SidecarThread(sidecar)
+            thread.start()
+            running.append(thread)
+            say(f"serving the {sidecar.name} on {sidecar.base_url}")
         app = create_app(settings, urls)
         config = uvicorn.Config(
             app,
@@ -239,6 +295,8 @@ def run_foreground(settings: Settings, host: str, port: int, say: Callable[[str]
         say("shutdown requested")
     finally:
         clear_api_state(settings.data_dir)
+        for thread in reversed(running):
+            thread.stop()
         if stack is not None:
             say("stopping embedded servers")
             stack.stop()
