@@ -1,8 +1,9 @@
 """``aether emulator``: run the local Kraken exchange emulator, and create its accounts.
 
-``aether emulator [--host] [--port] [--market replay|synthetic] [--seed] [--speed]`` serves
-Kraken's REST API until Ctrl-C; ``aether emulator accounts create --balance USD=10000``
-asks a running emulator for a funded account and prints its API key and secret.
+``aether emulator [--host] [--port] [--market replay|synthetic] [--seed] [--speed]
+[--rate-limits on|off]`` serves Kraken's REST API until Ctrl-C; ``aether emulator accounts
+create --balance USD=10000`` asks a running emulator for a funded account and prints its API
+key and secret.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def serve(
     speed: Annotated[
         float, typer.Option(help="Market time per wall-clock second (3600: an hour a second).")
     ] = 1.0,
+    rate_limits: Annotated[
+        str, typer.Option(help="on: enforce Kraken's REST and trading rate limits; off: none.")
+    ] = "on",
 ) -> None:
     """Serve the emulator until Ctrl-C (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -43,6 +47,8 @@ def serve(
         fail(f"--market {market!r}: expected replay or synthetic")
     if not speed > 0 or speed != speed or speed == float("inf"):
         fail(f"--speed {speed}: must be a positive number")
+    if rate_limits not in ("on", "off"):
+        fail(f"--rate-limits {rate_limits!r}: expected on or off")
     import uvicorn
 
     from aether.emulator.app import create_app
@@ -50,11 +56,17 @@ def serve(
     from aether.marketdata.snapshot import load_instrument_snapshot
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    runtime = build_runtime(load_instrument_snapshot(), market=market, seed=seed, speed=speed)
+    runtime = build_runtime(
+        load_instrument_snapshot(),
+        market=market,
+        seed=seed,
+        speed=speed,
+        rate_limits=rate_limits == "on",
+    )
     pairs = ", ".join(feed.pair for feed in runtime.feeds)
     console.print(
         f"Kraken emulator on http://{host}:{port} ({market} market, seed {seed}, "
-        f"speed {speed:g}; pairs {pairs}). Ctrl-C stops it.",
+        f"speed {speed:g}, rate limits {rate_limits}; pairs {pairs}). Ctrl-C stops it.",
         highlight=False,
     )
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")

@@ -1,6 +1,6 @@
-"""The emulator's own admin routes (not Kraken's): create funded accounts, read the
-synthetic market's true regimes. Errors are plain JSON ``{"error": "<message>"}`` with
-HTTP 400, since no Kraken client ever calls these."""
+"""The emulator's own admin routes (not Kraken's): create funded accounts (with a rate-limit
+``tier``), read the synthetic market's true regimes, inject faults. Errors are plain JSON
+``{"error": "<message>"}`` with HTTP 400, since no Kraken client ever calls these."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from aether.emulator.faults import FaultError, parse_faults
 from aether.emulator.kraken_format import internal_asset
+from aether.emulator.rate_limits import Tier
 from aether.emulator.runtime import EmulatorRuntime
 
-__all__ = ["create_account", "parse_balances", "regimes"]
+__all__ = ["create_account", "faults", "parse_balances", "regimes"]
 
 MAX_BODY = 64 * 1024
 _MAX_DIGITS = 40
@@ -61,21 +63,48 @@ def parse_balances(body: object, known: list[str]) -> tuple[dict[str, Decimal], 
     return balances, volume
 
 
-async def create_account(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
-    body = await request.body()
+def _json(body: bytes) -> Any:
+    if len(body) > MAX_BODY:
+        raise AdminError("body too large")
     try:
-        if len(body) > MAX_BODY:
-            raise AdminError("body too large")
-        try:
-            payload: Any = json.loads(body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            raise AdminError("the body is not valid JSON") from None
+        return json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise AdminError("the body is not valid JSON") from None
+
+
+def _tier(payload: Any) -> tuple[Any, Tier | None]:
+    """Take the optional ``"tier"`` (starter, intermediate, pro) out of an account body."""
+    if not isinstance(payload, dict) or "tier" not in payload:
+        return payload, None
+    raw = payload["tier"]
+    known = [t.value for t in Tier]
+    if not isinstance(raw, str) or raw not in known:
+        raise AdminError(f"tier: {raw!r} is not one of {', '.join(known)}")
+    return {k: v for k, v in payload.items() if k != "tier"}, Tier(raw)
+
+
+async def create_account(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
+    try:
+        payload, tier = _tier(_json(await request.body()))
         balances, volume = parse_balances(payload, runtime.catalogue.assets())
     except AdminError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     key, secret = runtime.exchange.create_account(balances, volume_30d_usd=volume)
+    if tier is not None:
+        runtime.rate_limits.set_tier(key, tier)
     return JSONResponse({"api_key": key, "api_secret": secret})
 
 
 async def regimes(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
     return JSONResponse(runtime.regimes())
+
+
+async def faults(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
+    """``GET /emulator/faults``: the faults in force; ``POST`` puts more in force (see
+    :func:`aether.emulator.faults.parse_faults`) and answers the new state."""
+    if request.method == "POST":
+        try:
+            runtime.faults.apply(parse_faults(_json(await request.body())))
+        except (AdminError, FaultError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(runtime.faults.state())

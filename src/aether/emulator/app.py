@@ -18,12 +18,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
-from aether.emulator import admin
+from aether.emulator import admin, ws
 from aether.emulator.auth import INVALID_ARGUMENTS, AuthError, authenticate, parse_body
 from aether.emulator.errors import ExchangeError
-from aether.emulator.rest_common import INTERNAL_ERROR, UNKNOWN_METHOD, error_response, ok
+from aether.emulator.rest_common import (
+    INTERNAL_ERROR,
+    UNKNOWN_METHOD,
+    error_response,
+    ok,
+    with_faults,
+)
 from aether.emulator.rest_private import PRIVATE_METHODS
 from aether.emulator.rest_public import PUBLIC_METHODS
 from aether.emulator.runtime import EmulatorRuntime
@@ -139,10 +145,20 @@ def create_app(runtime: EmulatorRuntime, *, run_market: bool = True) -> Starlett
             await runtime.stop_background()
 
     routes = [
-        Route("/0/public/{method}", _public(runtime), methods=["GET", "POST"]),
-        Route("/0/private/{method}", _private(runtime), methods=["GET", "POST"]),
+        Route(
+            "/0/public/{method}",
+            with_faults(runtime.faults, "public", _public(runtime)),
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/0/private/{method}",
+            with_faults(runtime.faults, "private", _private(runtime)),
+            methods=["GET", "POST"],
+        ),
         Route("/emulator/accounts", _admin(runtime, admin.create_account), methods=["POST"]),
         Route("/emulator/regimes", _admin(runtime, admin.regimes), methods=["GET"]),
+        Route("/emulator/faults", _admin(runtime, admin.faults), methods=["GET", "POST"]),
+        WebSocketRoute("/v2", ws.endpoint(runtime)),
     ]
     return Starlette(
         routes=routes,

@@ -13,6 +13,7 @@ Kraken's error string.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 from collections.abc import Callable, Sequence
@@ -29,11 +30,14 @@ from decimal import (
 from typing import ParamSpec, TypeVar
 
 from aether.domain.instruments import FeeTier
-from aether.domain.money import ZERO, round_to_step
+from aether.domain.money import ZERO, is_multiple, round_to_step
 from aether.emulator.book import Book, DepthLevel
 from aether.emulator.errors import (
+    COST_MINIMUM_NOT_MET,
     DUPLICATE_CL_ORD_ID,
     INSUFFICIENT_FUNDS,
+    ORDER_MINIMUM_NOT_MET,
+    TICK_SIZE_CHECK_FAILED,
     UNKNOWN_ORDER,
     ExchangeError,
     invalid_argument,
@@ -62,12 +66,15 @@ from aether.emulator.orders import (
 from aether.emulator.settlement import ExchangeState
 from aether.emulator.validation import parse_request
 
-__all__ = ["Balance", "DeadManSwitch", "Depth", "Exchange", "PlaceResult"]
+__all__ = ["AmendResult", "Balance", "DeadManSwitch", "Depth", "Exchange", "PlaceResult"]
 
 NS = 1_000_000_000
 MAX_DEAD_MAN_TIMEOUT_S = 86_400  # Kraken: the timeout "should be less than 86400 seconds"
 MAX_DEPTH_COUNT = 500
 MAX_TRADES_COUNT = 1000
+# Not confirmed in Kraken's error table: the emulator's answer to a post-only amend that
+# would take liquidity (the spelling aether.venues.kraken.error_strings also uses).
+POST_ONLY_REJECTED = "EOrder:Post only order"
 
 _CONTEXT = Context(
     prec=60,
@@ -119,6 +126,15 @@ class Depth:
     pair: str
     asks: tuple[DepthLevel, ...]
     bids: tuple[DepthLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AmendResult:
+    """AmendOrder's outcome: the order after the amend, and whether it kept its place in
+    the queue (it did unless its limit price moved or its remaining quantity grew)."""
+
+    order: OrderInfo
+    priority_kept: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +247,158 @@ class Exchange(ExchangeState):
         trigger_ns = now + timeout_s * NS
         self._dead_man[account] = trigger_ns
         return DeadManSwitch(now, trigger_ns)
+
+    @_exact
+    def amend(
+        self,
+        account: str,
+        ref: str,
+        now_ns: int,
+        *,
+        order_qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        post_only: bool = False,
+    ) -> AmendResult:
+        """AmendOrder (Kraken's atomic amend): change an open order in place, found by txid
+        or cl_ord_id. Ids, fills and (where possible) queue priority stay: a quantity cut at
+        the same price keeps the order's place; a new limit price or a larger remaining
+        quantity sends it to the back of its (new) level, crossing first if it now crosses.
+        ``order_qty`` is the new total quantity; at or below what already executed, the rest
+        of the order is cancelled. ``post_only`` (or a post-only order) refuses a new price
+        that would take liquidity. Trailing orders cannot be amended here."""
+        owner = self.accounts.get(account)
+        now = self._clock(now_ns)
+        found = self._ledger.find_open(account, ref)
+        if not found:
+            raise ExchangeError(UNKNOWN_ORDER)
+        order = found[0]
+        if order_qty is None and limit_price is None and trigger_price is None:
+            raise invalid_argument("order_qty")
+        instrument = self.pairs[order.pair]
+        waiting = order.waiting_for_trigger
+        trailing = order.trail is not None
+        if limit_price is not None and (
+            trailing or order.ordertype not in (OrderType.LIMIT, *LIMIT_AFTER_TRIGGER)
+        ):
+            raise invalid_argument("limit_price")
+        if trigger_price is not None and (trailing or not waiting):
+            raise invalid_argument("trigger_price")
+        for name, price in (("limit_price", limit_price), ("trigger_price", trigger_price)):
+            if price is not None and (not price.is_finite() or price <= ZERO):
+                raise invalid_argument(name)
+            if price is not None and not is_multiple(price, instrument.tick_size):
+                raise ExchangeError(TICK_SIZE_CHECK_FAILED)
+        volume = order.volume
+        if order_qty is not None:
+            if not order_qty.is_finite() or order_qty <= ZERO:
+                raise invalid_argument("order_qty")
+            if not is_multiple(order_qty, instrument.lot_size):
+                raise invalid_argument("order_qty")
+            if order_qty <= order.vol_exec:
+                self._close(order, OrderStatus.CANCELED, REASON_USER, now)
+                return AmendResult(order.info(), False)
+            volume = order_qty
+
+        new_limit, new_after = order.limit_price, order.limit_after_trigger
+        new_stop = order.stop_price
+        if limit_price is not None:
+            if waiting:
+                new_after = limit_price
+            else:
+                new_limit = limit_price
+        if trigger_price is not None:
+            new_stop = trigger_price
+        if volume < instrument.min_quantity:
+            raise ExchangeError(ORDER_MINIMUM_NOT_MET)
+        basis = (new_after if new_after is not None else new_stop) if waiting else new_limit
+        if basis is not None and volume * basis < instrument.min_cost:
+            raise ExchangeError(COST_MINIMUM_NOT_MET)
+        book = self._books[order.pair]
+        if not waiting and new_limit is not None and (post_only or order.post_only):
+            best = book.opposite(order.side).best()
+            if best is not None and Book.crosses(order.side, new_limit, best.price):
+                raise ExchangeError(POST_ONLY_REJECTED)
+        remaining = volume - order.vol_exec
+        if order.side is Side.SELL:
+            target = remaining
+        elif basis is not None:
+            target = remaining * basis * self._hold_factor[order.pair]
+        else:
+            target = order.hold
+        if target - order.hold > owner.available(order.hold_asset):
+            raise ExchangeError(INSUFFICIENT_FUNDS)
+
+        keeps_priority = new_limit == order.limit_price and remaining <= order.remaining
+        side = book.same(order.side)
+        if order.resting and not keeps_priority:
+            side.remove(order, now)
+            order.resting = False
+        elif order.resting:
+            for level in side.levels():
+                if level.price == order.limit_price:
+                    level.volume -= order.remaining - remaining
+                    level.updated_ns = now
+                    break
+        if target >= order.hold:
+            owner.reserve(order.hold_asset, target - order.hold)
+        else:
+            owner.release(order.hold_asset, order.hold - target)
+        order.hold = target
+        order.volume = volume
+        order.limit_after_trigger = new_after
+        if trigger_price is not None:
+            order = self._retrigger(order, trigger_price)
+        if order.ordertype is OrderType.LIMIT and limit_price is not None:
+            order.descr_price = str(limit_price)
+        elif limit_price is not None:
+            order.descr_price2 = str(limit_price)
+        if trigger_price is not None:
+            order.descr_price = str(trigger_price)
+        order.descr_order = self._describe(order)
+        if not waiting and not order.resting:
+            order.limit_price = new_limit
+            self._execute(order, now)
+        self._cascade(order.pair, now)
+        return AmendResult(order.info(), keeps_priority)
+
+    def _retrigger(self, order: Order, stop_price: Decimal) -> Order:
+        """Move a waiting order's trigger. The trigger heaps cannot re-key an entry, so the
+        order continues as a copy with the new trigger (same txid, a new sequence number)
+        and the retired object is marked closed, which makes its old entries stale."""
+        self._seq += 1
+        fresh = dataclasses.replace(
+            order,
+            stop_price=stop_price,
+            seq=self._seq,
+            misc=list(order.misc),
+            trades=list(order.trades),
+        )
+        triggers = self._triggers[order.pair]
+        triggers.discard(order)
+        order.status = OrderStatus.CANCELED  # retired: no ledger record points at it now
+        order.hold = ZERO
+        records = self._ledger.records(order.account)
+        records.open[fresh.txid] = fresh
+        if fresh.cl_ord_id is not None:
+            records.cl_ord_ids[fresh.cl_ord_id] = fresh
+        if fresh.expire_ns:
+            heapq.heappush(self._expiries, (fresh.expire_ns, fresh.seq, fresh))
+        last = self._tapes[order.pair].last_price
+        triggers.add(fresh, last)
+        if last is not None:
+            triggers.touch(last)  # already through the new trigger: fires on the cascade
+        return fresh
+
+    def _describe(self, order: Order) -> str:
+        """``descr.order`` after an amend, in AddOrder's wording."""
+        lot = self.pairs[order.pair].lot_size
+        head = f"{order.side} {order.volume.quantize(lot)} {order.pair} @ "
+        words = order.ordertype.value.removesuffix("-limit").replace("-", " ")
+        text = f"{head}{words} {order.descr_price}"
+        if order.ordertype in LIMIT_AFTER_TRIGGER:
+            return f"{text} -> limit {order.descr_price2}"
+        return text
 
     def _cancel_all(self, account: str, reason: str, now: int) -> int:
         orders = list(self._ledger.records(account).open.values())

@@ -9,12 +9,14 @@ malformed one is ``EGeneral:Invalid arguments:<name>``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from aether.emulator.errors import (
     INVALID_ARGUMENTS,
@@ -22,6 +24,7 @@ from aether.emulator.errors import (
     ExchangeError,
     invalid_argument,
 )
+from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, PairInfo
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "opt_int",
     "opt_str",
     "traded_pair",
+    "with_faults",
 ]
 
 log = logging.getLogger("aether.emulator.rest")
@@ -111,3 +115,21 @@ def json_list(text: str, name: str) -> list[Any]:
     if not isinstance(value, list):
         raise invalid_argument(name)
     return value
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def with_faults(faults: Faults, scope: str, endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` under the injected REST faults of ``scope`` (public or private): an
+    injected error answers instead of the call, and the latency delays every answer (after
+    the call was carried out, as a slow network would)."""
+
+    async def faulted(request: Request) -> Response:
+        error = faults.take_rest_error(scope)
+        response = error_response(error) if error is not None else await endpoint(request)
+        if faults.latency_s > 0:
+            await asyncio.sleep(faults.latency_s)
+        return response
+
+    return faulted

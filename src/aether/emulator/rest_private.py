@@ -3,20 +3,26 @@ core for the account whose key signed the request (authentication happens in :mo
 
 Each handler takes the runtime, the caller's API key and the request's parameters and
 returns the ``result`` object, or raises :class:`~aether.emulator.errors.ExchangeError`.
-``EditOrder`` is implemented (cancel and replace, as Kraken's EditOrder is); ``AmendOrder``
-is not.
+``EditOrder`` is implemented (cancel and replace, as Kraken's EditOrder is), and so is
+``AmendOrder`` (in place, :meth:`~aether.emulator.matching.Exchange.amend`).
+
+Every call is charged to its key's REST call counter, and order entry to the account's
+per-pair trading counter (:mod:`aether.emulator.rate_limits`), unless the runtime runs with
+rate limits off.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from aether.domain.money import round_to_step
 from aether.emulator.errors import (
     INSUFFICIENT_FUNDS,
+    INVALID_PRICE,
     UNKNOWN_ASSET_PAIR,
     UNKNOWN_ORDER,
     ExchangeError,
@@ -29,6 +35,14 @@ from aether.emulator.orders import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    new_txid,
+)
+from aether.emulator.rate_limits import (
+    Cost,
+    Transaction,
+    batch_add_cost,
+    batch_cancel_cost,
+    transaction_cost,
 )
 from aether.emulator.rest_common import Params, json_list, opt_bool, opt_int, opt_str
 from aether.emulator.rest_orders import order_json, order_request, pair_of, trade_json
@@ -134,7 +148,57 @@ def trades_history(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
     }
 
 
+# --- the trading counter (rate_limits) ---------------------------------------------------
+
+
+def _now_s(runtime: EmulatorRuntime) -> float:
+    return runtime.now_ns() / NS
+
+
+def _named_pair(runtime: EmulatorRuntime, params: Params) -> str | None:
+    """The tradable pair a ``pair`` parameter names, or None (the handler refuses it)."""
+    name = params.get("pair")
+    pair = runtime.catalogue.find(name) if isinstance(name, str) and name else None
+    return pair.altname if pair is not None and pair.tradable else None
+
+
+def _open_by_ref(runtime: EmulatorRuntime, key: str, ref: str | int) -> list[OrderInfo]:
+    """The open orders a cancel or amend names (txid, cl_ord_id, or an int userref)."""
+    orders = runtime.exchange.open_orders(key)
+    if isinstance(ref, int):
+        return [o for o in orders if o.userref == ref]
+    return [o for o in orders if ref in (o.txid, o.cl_ord_id)]
+
+
+def _age(runtime: EmulatorRuntime, key: str, order: OrderInfo, now: float) -> float:
+    return runtime.rate_limits.order_age(key, order.txid, order.opentm_ns / NS, now)
+
+
+def _cancel_costs(
+    runtime: EmulatorRuntime, key: str, orders: Iterable[OrderInfo], now: float
+) -> dict[str, Cost]:
+    ages: dict[str, list[float]] = {}
+    for order in orders:
+        ages.setdefault(order.pair, []).append(_age(runtime, key, order, now))
+    return {pair: batch_cancel_cost(pair_ages) for pair, pair_ages in ages.items()}
+
+
+def _admit(
+    runtime: EmulatorRuntime, key: str, costs: dict[str, Cost], now: float, *, batch: bool = False
+) -> None:
+    for pair, cost in costs.items():
+        runtime.rate_limits.admit(key, pair, cost, now, batch=batch)
+
+
+def _charge(runtime: EmulatorRuntime, key: str, costs: dict[str, Cost], now: float) -> None:
+    for pair, cost in costs.items():
+        runtime.rate_limits.charge(key, pair, cost.decaying, now)
+
+
 def add_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    pair = _named_pair(runtime, params)
+    if pair is not None:
+        _admit(runtime, key, {pair: transaction_cost(Transaction.ADD)}, _now_s(runtime))
     request = order_request(runtime.catalogue, params)
     placed = runtime.exchange.place(key, request, runtime.now_ns())
     if placed.txid is None:  # validate: checked, not placed
@@ -162,6 +226,9 @@ def add_order_batch(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
     """Kraken's rules: 2 to 15 orders on one pair; the whole batch is validated first (any
     failure refuses it all); funding is checked per order as each is placed."""
     orders = json_list(opt_str(params, "orders") or "", "orders")
+    named = _named_pair(runtime, params)
+    if named is not None:
+        _admit(runtime, key, {named: batch_add_cost(len(orders))}, _now_s(runtime))
     if len(orders) not in BATCH_SIZES:
         raise invalid_argument("orders")
     pair, validate = opt_str(params, "pair"), opt_bool(params, "validate")
@@ -200,11 +267,21 @@ def cancel_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
         ref = int(txid) if digits.isascii() and digits.isdigit() and len(digits) < 20 else txid
     else:
         raise invalid_argument("txid")
-    return {"count": runtime.exchange.cancel(key, ref, runtime.now_ns())}
+    targets, now = _open_by_ref(runtime, key, ref), _now_s(runtime)
+    costs = _cancel_costs(runtime, key, targets, now)
+    _admit(runtime, key, costs, now, batch=len(targets) > 1)  # a userref may name many
+    count = runtime.exchange.cancel(key, ref, runtime.now_ns())
+    _charge(runtime, key, costs, now)
+    return {"count": count}
 
 
 def cancel_all(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
-    return {"count": runtime.exchange.cancel_all(key, runtime.now_ns())}
+    now = _now_s(runtime)
+    costs = _cancel_costs(runtime, key, runtime.exchange.open_orders(key), now)
+    _admit(runtime, key, costs, now, batch=True)  # as a batch cancel: never refused
+    count = runtime.exchange.cancel_all(key, runtime.now_ns())
+    _charge(runtime, key, costs, now)
+    return {"count": count}
 
 
 def cancel_all_orders_after(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
@@ -258,7 +335,11 @@ def edit_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
         raise invalid_argument("txid")
     pair = order_request_pair(runtime, params)
     original = runtime.exchange.query_orders(key, [txid])[0]
-    if original.status is not OrderStatus.OPEN:
+    is_open, now_s = original.status is OrderStatus.OPEN, _now_s(runtime)
+    age = _age(runtime, key, original, now_s) if is_open else None
+    costs = {original.pair: transaction_cost(Transaction.EDIT, age)}
+    _admit(runtime, key, costs, now_s)
+    if not is_open:
         raise ExchangeError(UNKNOWN_ORDER)
     if original.pair != pair:
         raise invalid_argument("pair")
@@ -279,7 +360,64 @@ def edit_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
         return answer
     cancelled = runtime.exchange.cancel(key, txid, now)
     placed = runtime.exchange.place(key, dataclasses.replace(request, validate=False), now)
+    _charge(runtime, key, costs, now_s)
     return {**answer, "txid": placed.txid, "originaltxid": txid, "orders_cancelled": cancelled}
+
+
+def _amend_price(runtime: EmulatorRuntime, params: Params, name: str, pair: str) -> Decimal | None:
+    """An absolute price, or ``+``/``-`` an amount (``%`` suffix: percent) of the pair's last
+    trade, rounded to the tick, as AddOrder's relative prices are."""
+    text = opt_str(params, name)
+    if text is None or text == "":
+        return None
+    if text[:1] not in ("+", "-"):
+        if not _PLAIN.fullmatch(text):
+            raise invalid_argument(name)
+        return Decimal(text)
+    body, percent = (text[1:-1], True) if text.endswith("%") else (text[1:], False)
+    if not _PLAIN.fullmatch(body):
+        raise invalid_argument(name)
+    last = runtime.exchange.last_price(pair)
+    if last is None:
+        raise ExchangeError(INVALID_PRICE)
+    amount = last * Decimal(body) / 100 if percent else Decimal(body)
+    price = last + amount if text[0] == "+" else last - amount
+    return round_to_step(price, runtime.exchange.pairs[pair].tick_size)
+
+
+def amend_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+    """Kraken's atomic amend, in place: ``txid`` or ``cl_ord_id``; ``order_qty`` (the new
+    total), ``limit_price``, ``trigger_price``, ``post_only``; ``deadline`` is accepted and
+    ignored (the emulator answers at once), ``display_qty`` is refused (no icebergs)."""
+    txid, cl_ord_id = opt_str(params, "txid"), opt_str(params, "cl_ord_id")
+    ref = txid or cl_ord_id
+    if not ref:
+        raise invalid_argument("txid")
+    if opt_str(params, "display_qty"):
+        raise invalid_argument("display_qty")
+    opt_str(params, "deadline")
+    post_only = opt_bool(params, "post_only")
+    targets, now_s = _open_by_ref(runtime, key, ref), _now_s(runtime)
+    if not targets:
+        raise ExchangeError(UNKNOWN_ORDER)
+    target = targets[0]
+    costs = {target.pair: transaction_cost(Transaction.AMEND, _age(runtime, key, target, now_s))}
+    _admit(runtime, key, costs, now_s)
+    qty_text = opt_str(params, "order_qty")
+    if qty_text is not None and qty_text != "" and not _PLAIN.fullmatch(qty_text):
+        raise invalid_argument("order_qty")
+    result = runtime.exchange.amend(
+        key,
+        ref,
+        runtime.now_ns(),
+        order_qty=Decimal(qty_text) if qty_text else None,
+        limit_price=_amend_price(runtime, params, "limit_price", target.pair),
+        trigger_price=_amend_price(runtime, params, "trigger_price", target.pair),
+        post_only=post_only,
+    )
+    _charge(runtime, key, costs, now_s)
+    runtime.rate_limits.note_amended(key, result.order.txid, now_s)
+    return {"amend_id": new_txid("T")}
 
 
 def order_request_pair(runtime: EmulatorRuntime, params: Params) -> str:
@@ -297,7 +435,17 @@ def get_websockets_token(runtime: EmulatorRuntime, key: str, params: Params) -> 
     return {"token": token, "expires": expires}
 
 
-PRIVATE_METHODS: dict[str, Handler] = {
+def _counted(method: str, handler: Handler) -> Handler:
+    """``handler`` behind the key's REST call counter (``EAPI:Rate limit exceeded``)."""
+
+    def call(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
+        runtime.rate_limits.charge_rest(key, method, _now_s(runtime))
+        return handler(runtime, key, params)
+
+    return call
+
+
+_HANDLERS: dict[str, Handler] = {
     "Balance": balance,
     "BalanceEx": balance_ex,
     "OpenOrders": open_orders,
@@ -310,5 +458,9 @@ PRIVATE_METHODS: dict[str, Handler] = {
     "CancelAll": cancel_all,
     "CancelAllOrdersAfter": cancel_all_orders_after,
     "EditOrder": edit_order,
+    "AmendOrder": amend_order,
     "GetWebSocketsToken": get_websockets_token,
+}
+PRIVATE_METHODS: dict[str, Handler] = {
+    method: _counted(method, handler) for method, handler in _HANDLERS.items()
 }

@@ -22,12 +22,14 @@ from decimal import Decimal
 from aether.domain.instruments import Instrument
 from aether.emulator.auth import NonceLedger
 from aether.emulator.candles import PairCandles
+from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, decimals_of
 from aether.emulator.maker import HOUSE_BALANCE, BookShape, PairFeed
 from aether.emulator.market import MarketGenerator, PairGrid
 from aether.emulator.market_replay import BarReplay, shipped_bars
 from aether.emulator.market_synthetic import SyntheticConfig, SyntheticMarket
 from aether.emulator.matching import MAX_TRADES_COUNT, Exchange
+from aether.emulator.rate_limits import RateLimits
 
 __all__ = [
     "MARKETS",
@@ -69,6 +71,7 @@ class EmulatorRuntime:
         shape: BookShape | None = None,
         tick_seconds: float = 0.05,
         trades_per_tick: int = 200,
+        rate_limits: bool = True,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
@@ -79,6 +82,8 @@ class EmulatorRuntime:
         self.catalogue = PairCatalogue.for_instruments(instruments)
         self.nonces = NonceLedger()
         self.ws_tokens: dict[str, WsToken] = {}
+        #: Called after every tick (the WebSocket hub publishes from here); each is isolated.
+        self.tick_listeners: list[Callable[[], None]] = []
         self.speed = speed
         self.tick_seconds = tick_seconds
         self._clock = clock
@@ -95,6 +100,9 @@ class EmulatorRuntime:
         ]
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        # Kraken's REST and trading counters (:mod:`.rate_limits`) and injected faults.
+        self.rate_limits = RateLimits(enabled=rate_limits)
+        self.faults = Faults()
 
     def now_ns(self) -> int:
         return self._clock()
@@ -119,6 +127,11 @@ class EmulatorRuntime:
             feed.tick(now, self._trades_per_tick)
         self.sync_candles()
         self._forget_tokens(now)
+        for listener in list(self.tick_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("emulator tick listener failed")
 
     def sync_candles(self) -> None:
         """Feed the candles with the public trades printed since the last call (the tape is
@@ -193,6 +206,7 @@ def build_runtime(
     seed: int = 0,
     speed: float = 1.0,
     tick_seconds: float = 0.05,
+    rate_limits: bool = True,
 ) -> EmulatorRuntime:
     """A runtime trading the pairs of ``instruments`` the chosen market can drive: ``replay``
     plays the shipped XBTUSD/ETHUSD hourly slices (in a loop); ``synthetic`` runs the seeded
@@ -212,4 +226,6 @@ def build_runtime(
     if not generators:
         raise ValueError(f"no instrument the {market} market can drive: {sorted(instruments)}")
     traded = {pair: instruments[pair] for pair in generators}
-    return EmulatorRuntime(traded, generators, speed=speed, tick_seconds=tick_seconds)
+    return EmulatorRuntime(
+        traded, generators, speed=speed, tick_seconds=tick_seconds, rate_limits=rate_limits
+    )

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 
 from aether.emulator.app import create_app
-from aether.emulator.runtime import build_runtime
+from aether.emulator.runtime import EmulatorRuntime, build_runtime
 from aether.marketdata.snapshot import load_instrument_snapshot
 from aether.venues.kraken.signing import api_sign
 
@@ -32,6 +32,7 @@ def free_port() -> int:
 class Emulator:
     url: str
     http: httpx.Client
+    runtime: EmulatorRuntime | None = None  # the served runtime, for tests that reach in
 
     def public(self, method: str, **params: Any) -> dict[str, Any]:
         response = self.http.get(f"/0/public/{method}", params=params)
@@ -113,7 +114,7 @@ def serve(market: str, speed: float) -> Iterator[Emulator]:
     url = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=url, timeout=10) as http:
         try:
-            yield Emulator(url, http)
+            yield Emulator(url, http, runtime)
         finally:
             server.should_exit = True
             thread.join(timeout=10)

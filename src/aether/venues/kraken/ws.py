@@ -1,0 +1,252 @@
+"""Kraken's WebSocket v2 market data: subscriptions, verified books, reconnects, staleness.
+
+Rules a caller must know:
+
+* ``KrakenMarketStream.events()`` yields domain events (``Tick`` for trades, ``BookSnapshot``
+  after every applied book message) and stream events (``StreamGap``, ``StreamStale``,
+  ``StreamRecovered``); it never ends on its own and reconnects on any connection loss.
+* The ``instrument`` channel is subscribed first: its price and quantity precisions format
+  the book checksum. Every book message's checksum is verified; on a mismatch the pair's
+  book is dropped, a ``StreamGap`` is recorded and the book is resubscribed (a fresh
+  snapshot rebuilds it).
+* A lost connection is a ``StreamGap`` for every subscription; after reconnecting, every
+  subscription is made again with a snapshot.
+* No message for ``stale_after`` seconds (Kraken sends a heartbeat about every second) is a
+  ``StreamStale`` event that the engine can act on; the next message is ``StreamRecovered``.
+
+Symbols are the v2 names (``BTC/USD``); see ``symbols`` for the altname mapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import websockets
+
+from aether.domain.events import BookLevel, BookSnapshot, Tick
+from aether.venues.kraken.book import BookError, LocalBook
+
+NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGap:
+    """Data that may have been missed: ``reason`` says why (checksum, reconnect, ...)."""
+
+    symbol: str
+    channel: str
+    reason: str
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStale:
+    since_ns: int  # the time of the last message received
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecovered:
+    ts_ns: int
+
+
+StreamEvent = Tick | BookSnapshot | StreamGap | StreamStale | StreamRecovered
+
+
+@dataclass(slots=True)
+class _Pair:
+    precisions: tuple[int, int] | None = None
+    book: LocalBook | None = None
+
+
+@dataclass(slots=True)
+class _State:
+    pairs: dict[str, _Pair] = field(default_factory=dict)
+    gaps: list[StreamGap] = field(default_factory=list)
+
+
+def _ns(stamp: str | None, fallback: int) -> int:
+    if not stamp:
+        return fallback
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return int(moment.timestamp()) * NS + moment.microsecond * 1000
+
+
+class KrakenMarketStream:
+    """Public market data for ``symbols`` over one WebSocket v2 connection at a time."""
+
+    def __init__(
+        self,
+        url: str,
+        symbols: Sequence[str],
+        *,
+        depth: int = 10,
+        trades: bool = True,
+        stale_after: float = 5.0,
+        reconnect_delay: float = 0.5,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        if depth not in (10, 25, 100, 500, 1000):
+            raise ValueError(f"book depth must be 10, 25, 100, 500 or 1000, got {depth}")
+        self.url = url
+        self.symbols = tuple(symbols)
+        self.depth = depth
+        self.trades = trades
+        self.stale_after = stale_after
+        self.reconnect_delay = reconnect_delay
+        self.clock = clock
+        self.state = _State({s: _Pair() for s in self.symbols})
+        self.connections = 0
+        self._req_id = 0
+        self._socket: Any = None
+
+    @property
+    def gaps(self) -> list[StreamGap]:
+        """Every gap recorded since the stream started, oldest first."""
+        return self.state.gaps
+
+    async def close(self) -> None:
+        """Close the current connection (``events`` then reconnects; cancel it to stop)."""
+        if self._socket is not None:
+            await self._socket.close()
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        """Market events, forever; reconnects and resubscribes after any connection loss."""
+        while True:
+            try:
+                async with websockets.connect(self.url, max_size=2**24) as socket:
+                    self._socket = socket
+                    self.connections += 1
+                    await self._subscribe_all(socket)
+                    async for event in self._read(socket):
+                        yield event
+            except (TimeoutError, OSError, websockets.ConnectionClosed):
+                pass
+            self._socket = None
+            for event in self._lost("connection lost"):
+                yield event
+            await asyncio.sleep(self.reconnect_delay)
+
+    # --- connection ----------------------------------------------------------------------
+    async def _send(self, socket: Any, method: str, params: dict[str, Any]) -> None:
+        self._req_id += 1
+        await socket.send(json.dumps({"method": method, "params": params, "req_id": self._req_id}))
+
+    async def _subscribe_all(self, socket: Any) -> None:
+        symbols = list(self.symbols)
+        await self._send(socket, "subscribe", {"channel": "instrument", "snapshot": True})
+        await self._send(
+            socket,
+            "subscribe",
+            {"channel": "book", "symbol": symbols, "depth": self.depth, "snapshot": True},
+        )
+        if self.trades:
+            await self._send(
+                socket, "subscribe", {"channel": "trade", "symbol": symbols, "snapshot": False}
+            )
+
+    async def _resubscribe_book(self, socket: Any, symbol: str) -> None:
+        await self._send(socket, "unsubscribe", {"channel": "book", "symbol": [symbol]})
+        params = {"channel": "book", "symbol": [symbol], "depth": self.depth, "snapshot": True}
+        await self._send(socket, "subscribe", params)
+
+    async def _read(self, socket: Any) -> AsyncIterator[StreamEvent]:
+        last = self.clock()
+        stale = False
+        while True:
+            try:
+                raw = await asyncio.wait_for(socket.recv(), timeout=self.stale_after)
+            except TimeoutError:
+                if not stale:
+                    stale = True
+                    yield StreamStale(last, self.clock())
+                continue
+            last = self.clock()
+            if stale:
+                stale = False
+                yield StreamRecovered(last)
+            # Exact numbers: the checksum needs the digits as sent, and quantity 0 is an int.
+            message = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+            for event in self._handle(message, last):
+                if isinstance(event, _Resync):
+                    await self._resubscribe_book(socket, event.symbol)
+                else:
+                    yield event
+
+    def _lost(self, reason: str) -> list[StreamGap]:
+        now = self.clock()
+        gaps = []
+        for symbol, pair in self.state.pairs.items():
+            pair.book = None
+            gaps.append(StreamGap(symbol, "book", reason, now))
+            if self.trades:
+                gaps.append(StreamGap(symbol, "trade", reason, now))
+        self.state.gaps.extend(gaps)
+        return gaps
+
+    # --- messages ------------------------------------------------------------------------
+    def _handle(self, message: dict[str, Any], now: int) -> list[StreamEvent | _Resync]:
+        channel = message.get("channel")
+        if channel == "instrument":
+            for pair in message.get("data", {}).get("pairs", []):
+                state = self.state.pairs.get(pair.get("symbol"))
+                if state is not None:
+                    state.precisions = (int(pair["price_precision"]), int(pair["qty_precision"]))
+            return []
+        if channel == "book":
+            return [e for item in message.get("data", []) for e in self._book(message, item, now)]
+        if channel == "trade":
+            return [
+                Tick(
+                    t["symbol"],
+                    Decimal(t["price"]),
+                    Decimal(t["qty"]),
+                    _ns(t.get("timestamp"), now),
+                )
+                for t in message.get("data", [])
+                if t.get("symbol") in self.state.pairs
+            ]
+        return []  # heartbeat, status, acknowledgements
+
+    def _book(self, message: dict[str, Any], item: dict[str, Any], now: int) -> list[Any]:
+        symbol = item.get("symbol")
+        pair = self.state.pairs.get(symbol) if isinstance(symbol, str) else None
+        if pair is None or pair.precisions is None:
+            return []
+        assert isinstance(symbol, str)
+        try:
+            if message.get("type") == "snapshot":
+                pair.book = LocalBook(*pair.precisions, self.depth)
+                pair.book.apply_snapshot(item.get("bids", []), item.get("asks", []))
+            elif pair.book is None:
+                return []  # updates before the snapshot that rebuilds the book
+            else:
+                pair.book.apply_update(item.get("bids", []), item.get("asks", []))
+            valid = pair.book.verify(int(item["checksum"]))
+        except (BookError, KeyError, ValueError):
+            valid = False
+        if not valid:
+            pair.book = None
+            gap = StreamGap(symbol, "book", "checksum mismatch", now)
+            self.state.gaps.append(gap)
+            return [gap, _Resync(symbol)]
+        book = pair.book
+        assert book is not None
+        ts = _ns(item.get("timestamp"), now)
+        bids = tuple(BookLevel(p, q) for p, q in book.bids())
+        asks = tuple(BookLevel(p, q) for p, q in book.asks())
+        return [BookSnapshot(symbol, bids, asks, ts)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Resync:
+    """Internal: the book of ``symbol`` must be resubscribed."""
+
+    symbol: str
