@@ -15,7 +15,11 @@ Each transport is one function taking the emulator's URL, the clients and their 
 returning a ``Round`` (acknowledgement latencies, wall time, refused orders); ``TRANSPORTS``
 lists them, and every transport is measured at every ``--clients`` level. REST: a signed
 ``POST /0/private/AddOrder`` per order (form body, ``API-Sign`` per Kraken's guide, via
-``aether.venues.kraken.signing``) over a keep-alive httpx connection per client.
+``aether.venues.kraken.signing``) over a keep-alive httpx connection per client. WS: Kraken's
+WebSocket v2 ``add_order`` (the same orders in v2's names: ``symbol`` ``BTC/USD``, ``side``,
+``order_type``, ``order_qty``, ``limit_price``) over one ``/v2`` connection per client (the
+``websockets`` library), each with its own token from ``GetWebSocketsToken``; an order is
+acknowledged by the response with its ``req_id`` (heartbeats in between are skipped).
 
 Columns: orders/s is answered orders over the wall time of the whole round; p50/p99 the
 acknowledgement latency; fills the trades the marketable orders made (TradesHistory);
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import socket
 import statistics
@@ -45,6 +50,7 @@ import httpx
 import psutil
 from rich.console import Console
 from rich.table import Table
+from websockets.asyncio.client import ClientConnection, connect
 
 from aether.venues.kraken.signing import api_sign
 
@@ -53,6 +59,8 @@ TICK = Decimal("0.1")
 VOLUME = "0.001"
 FUNDS = {"USD": "100000000", "XBT": "1000"}
 ADD_ORDER = "/0/private/AddOrder"
+WS_AUTH = "/0/private/GetWebSocketsToken"
+WS_SYMBOL = "BTC/USD"  # XBTUSD's WebSocket v2 symbol
 
 
 @dataclass(frozen=True)
@@ -248,7 +256,77 @@ async def rest_orders(url: str, clients: list[Client], plans: list[list[Order]])
     return Round(latencies, seconds, sum(errors))
 
 
-TRANSPORTS: dict[str, Transport] = {"REST": rest_orders}
+def _ws_params(params: dict[str, str]) -> dict[str, object]:
+    """An AddOrder's REST parameters in WebSocket v2's ``add_order`` names (numbers as JSON
+    numbers, as Kraken's v2 takes them)."""
+    assert params["pair"] == PAIR
+    out: dict[str, object] = {
+        "symbol": WS_SYMBOL,
+        "side": params["type"],
+        "order_type": params["ordertype"],
+        "order_qty": float(params["volume"]),
+    }
+    if "price" in params:
+        out["limit_price"] = float(params["price"])
+    return out
+
+
+async def _ws_token(http: httpx.AsyncClient, client: Client) -> str:
+    body, headers = client.signed(WS_AUTH, {})
+    response = await http.post(WS_AUTH, content=body, headers=headers)
+    response.raise_for_status()
+    answer = response.json()
+    if answer["error"]:
+        raise SystemExit(f"GetWebSocketsToken refused: {answer['error']}")
+    return str(answer["result"]["token"])
+
+
+async def _ws_reply(ws: ClientConnection, req_id: int) -> dict[str, Any]:
+    """The response to ``req_id``; heartbeats (and anything else) in between are skipped."""
+    while True:
+        message: dict[str, Any] = json.loads(await ws.recv())
+        if message.get("req_id") == req_id:
+            return message
+
+
+async def ws_orders(url: str, clients: list[Client], plans: list[list[Order]]) -> Round:
+    """WebSocket v2 ``add_order`` requests, one ``/v2`` connection and token per client."""
+    latencies: list[float] = []
+
+    async def one_client(ws: ClientConnection, token: str, plan: list[Order]) -> int:
+        errors = 0
+        for req_id, order in enumerate(plan, start=1):
+            params = {**_ws_params(order.params), "token": token}
+            text = json.dumps({"method": "add_order", "params": params, "req_id": req_id})
+            started = time.perf_counter()
+            await ws.send(text)
+            answer = await _ws_reply(ws, req_id)
+            latencies.append(time.perf_counter() - started)
+            if answer.get("success") is not True:
+                errors += 1
+        return errors
+
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
+        tokens = [await _ws_token(http, client) for client in clients]
+        endpoint = url.replace("http://", "ws://", 1) + "/v2"
+        sockets = [await stack.enter_async_context(connect(endpoint)) for _ in clients]
+        # Warm up: one validate-only order per connection.
+        for ws, token in zip(sockets, tokens, strict=True):
+            params = {**_ws_params(plans[0][0].params), "token": token, "validate": True}
+            await ws.send(json.dumps({"method": "add_order", "params": params, "req_id": 0}))
+            answer = await _ws_reply(ws, 0)
+            if answer.get("success") is not True:
+                raise SystemExit(f"the validate-only add_order was refused: {answer}")
+        started = time.perf_counter()
+        errors = await asyncio.gather(
+            *(one_client(w, t, p) for w, t, p in zip(sockets, tokens, plans, strict=True))
+        )
+        seconds = time.perf_counter() - started
+    return Round(latencies, seconds, sum(errors))
+
+
+TRANSPORTS: dict[str, Transport] = {"REST": rest_orders, "WS": ws_orders}
 
 
 # --- the table ------------------------------------------------------------------------------
