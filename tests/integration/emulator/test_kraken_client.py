@@ -174,3 +174,35 @@ def test_a_lost_add_order_answer_is_recovered_without_a_second_order(
     assert transport.lost == 1
     assert placed["recovered"] is True
     assert list(open_orders["open"]) == placed["txid"]  # exactly one order exists
+
+
+def test_batches_amends_and_edits(emulator: Emulator, tmp_path: Path) -> None:
+    limit = {"type": "buy", "ordertype": "limit", "volume": "0.01", "price": "1000.0"}
+
+    async def calls() -> dict[str, Any]:
+        async with client(emulator, tmp_path, USD="100000") as rest:
+            batch = await rest.add_order_batch(
+                "XBTUSD", [{**limit, "cl_ord_id": "it-b-1"}, {**limit, "cl_ord_id": "it-b-2"}]
+            )
+            first, second = (order["txid"] for order in batch["orders"])
+            amended = await rest.private("AmendOrder", {"txid": first, "order_qty": "0.005"})
+            edited = await rest.private(
+                "EditOrder", {"txid": second, "pair": "XBTUSD", "price": "999.0"}
+            )
+            orders = await rest.private("QueryOrders", {"txid": f"{first},{edited['txid']}"})
+            return {"batch": batch, "amended": amended, "edited": edited, "orders": orders,
+                    "first": first, "second": second}  # fmt: skip
+
+    out = run(calls)
+    assert len(out["batch"]["orders"]) == 2
+    assert "amend_id" in out["amended"]
+    assert out["orders"][out["first"]]["vol"].startswith("0.005")
+    assert out["edited"]["originaltxid"] == out["second"]
+    assert out["orders"][out["edited"]["txid"]]["descr"]["price"].startswith("999")
+
+    async def one_order_batch() -> object:
+        async with client(emulator, tmp_path, USD="100000") as rest:
+            return await rest.add_order_batch("XBTUSD", [{**limit}])
+
+    with pytest.raises(ValueError, match="cl_ord_id on every order"):
+        run(one_order_batch)

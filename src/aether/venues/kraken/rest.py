@@ -17,8 +17,9 @@ Rules a caller must know:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +33,7 @@ from aether.venues.kraken.rate_limit import (
     Tier,
     TradeAction,
     TradingCounter,
+    batch_add_cost,
     rest_cost,
     trading_cost,
 )
@@ -39,7 +41,11 @@ from aether.venues.kraken.signing import api_sign
 
 Params = Mapping[str, str | int]
 # Calls that move the per-pair trading counter instead of the REST call counter.
-_TRADING = {"AddOrder": TradeAction.ADD, "CancelOrder": TradeAction.CANCEL}
+_TRADING = {
+    "AddOrder": TradeAction.ADD,
+    "AddOrderBatch": TradeAction.ADD,
+    "CancelOrder": TradeAction.CANCEL,
+}
 
 
 class KrakenTransportError(Exception):
@@ -137,6 +143,34 @@ class KrakenRest:
             raise refused
         raise KrakenTransportError(f"AddOrder {cl_ord_id}: no answer after all retries")
 
+    async def add_order_batch(self, pair: str, orders: Sequence[Mapping[str, Any]]) -> Any:
+        """Place 2-15 orders on one pair at most once (Kraken places all or none); each
+        order needs a ``cl_ord_id``. Sent as JSON, as Kraken's AddOrderBatch expects.
+
+        After a lost response the orders are looked up by ``cl_ord_id``; if they exist, the
+        result is ``{"orders": [{"txid": ...}, ...], "recovered": True}``.
+        """
+        ids = [str(order.get("cl_ord_id") or "") for order in orders]
+        if not all(ids):
+            raise ValueError("add_order_batch needs a cl_ord_id on every order")
+        body = {"pair": pair, "orders": [dict(order) for order in orders]}
+        refused: KrakenError | None = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await self._private_once("AddOrderBatch", body, as_json=True)
+            except (httpx.TimeoutException, httpx.TransportError):
+                refused = None
+                found = [await self.find_order(cl_ord_id) for cl_ord_id in ids]
+                if all(found):
+                    return {"orders": [{"txid": txid} for txid in found], "recovered": True}
+            except RetryableError as exc:
+                refused = exc
+            if attempt < self.max_retries:
+                await self._sleep(self.backoff * 2**attempt)
+        if refused is not None:
+            raise refused
+        raise KrakenTransportError(f"AddOrderBatch {ids}: no answer after all retries")
+
     async def find_order(self, cl_ord_id: str) -> str | None:
         """The txid of this key's order with ``cl_ord_id``, open or closed, if Kraken has it."""
         for method in ("OpenOrders", "ClosedOrders"):
@@ -154,7 +188,9 @@ class KrakenRest:
         response = await self._client.get(url, params=dict(params))
         return _result(response)
 
-    async def _private_once(self, method: str, params: Params) -> Any:
+    async def _private_once(
+        self, method: str, params: Mapping[str, Any], *, as_json: bool = False
+    ) -> Any:
         credentials, nonces = self.credentials, self.nonces
         if credentials is None or nonces is None:
             raise ValueError(f"{method} is private: the client has no API key")
@@ -163,15 +199,17 @@ class KrakenRest:
         else:
             await self._wait_rest(method)
         nonce = nonces.next()
-        fields: dict[str, str | int] = {"nonce": nonce, **params}
+        fields: dict[str, Any] = {"nonce": nonce, **params}
         if credentials.otp:
             fields["otp"] = credentials.otp
-        body = urlencode(fields)
+        # The signature covers the body exactly as sent, form-encoded or JSON.
+        body = json.dumps(fields) if as_json else urlencode(fields)
+        kind = "application/json" if as_json else "application/x-www-form-urlencoded"
         path = f"/0/private/{method}"
         headers = {
             "API-Key": credentials.api_key,
             "API-Sign": api_sign(path, nonce, body, credentials.api_secret),
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Content-Type": f"{kind}; charset=utf-8",
         }
         response = await self._client.post(self.base_url + path, content=body, headers=headers)
         return _result(response)
@@ -195,10 +233,13 @@ class KrakenRest:
             await self._sleep(delay)
         self._rest.record(cost, self._monotonic())
 
-    async def _wait_trading(self, method: str, params: Params) -> None:
+    async def _wait_trading(self, method: str, params: Mapping[str, Any]) -> None:
         pair = str(params.get("pair", "*"))
-        # A cancel's cost depends on the order's age, unknown here: assume the costliest.
-        cost = trading_cost(_TRADING[method], 0.0)
+        if method == "AddOrderBatch":
+            cost = batch_add_cost(len(params["orders"]))
+        else:
+            # A cancel's cost depends on the order's age, unknown here: assume the costliest.
+            cost = trading_cost(_TRADING[method], 0.0)
         delay = self._trading.delay_for_cost(pair, cost, self._monotonic())
         if delay > 0:
             await self._sleep(delay)
