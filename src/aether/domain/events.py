@@ -82,3 +82,16 @@ class BookSnapshot:
     bids: tuple[BookLevel, ...]
     asks: tuple[BookLevel, ...]
     ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The best bid and ask of a pair and its last trade price (a venue's ticker)."""
+
+    symbol: str
+    bid: Decimal
+    bid_qty: Decimal
+    ask: Decimal
+    ask_qty: Decimal
+    last: Decimal
+    ts_ns: int

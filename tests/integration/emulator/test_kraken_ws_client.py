@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from aether.domain.events import BookSnapshot, Tick
+from aether.domain.bars import Bar
+from aether.domain.events import BookSnapshot, Quote, Tick
 from aether.venues.kraken.ws import (
     KrakenMarketStream,
     StreamEvent,
@@ -128,3 +129,17 @@ def test_the_emulator_killing_the_socket_is_survived_with_a_rebuilt_book(
     rebuilt = [e for e in events[events.index(lost[0]) :] if isinstance(e, BookSnapshot)]
     assert rebuilt  # every book message after the reconnect passed its checksum
     assert not [g for g in stream.gaps if g.reason == "checksum mismatch"]
+
+
+def test_ticker_quotes_and_ohlc_bars_are_normalised(synthetic: Emulator) -> None:
+    stream = KrakenMarketStream(
+        ws_url(synthetic), ["BTC/USD"], trades=False, ticker=True, ohlc_minutes=1
+    )
+    events = asyncio.run(collect(stream, 3.0))
+    quotes = [e for e in events if isinstance(e, Quote)]
+    bars = [e for e in events if isinstance(e, Bar)]
+    assert quotes
+    assert all(q.bid < q.ask for q in quotes)
+    assert bars
+    assert all(b.interval == 60 and b.low <= b.close <= b.high for b in bars)
+    assert all(b.start % 60 == 0 for b in bars)

@@ -11,6 +11,8 @@ Rules a caller must know:
   snapshot rebuilds it).
 * A lost connection is a ``StreamGap`` for every subscription; after reconnecting, every
   subscription is made again with a snapshot.
+* With ``ticker=True`` each ticker update is a ``Quote``; with ``ohlc_minutes`` each candle
+  update is a ``Bar`` (the candle so far: the last one of an interval is the final one).
 * No message for ``stale_after`` seconds (Kraken sends a heartbeat about every second) is a
   ``StreamStale`` event that the engine can act on; the next message is ``StreamRecovered``.
 
@@ -30,7 +32,8 @@ from typing import Any
 
 import websockets
 
-from aether.domain.events import BookLevel, BookSnapshot, Tick
+from aether.domain.bars import Bar
+from aether.domain.events import BookLevel, BookSnapshot, Quote, Tick
 from aether.venues.kraken.book import BookError, LocalBook
 
 NS = 1_000_000_000
@@ -57,7 +60,7 @@ class StreamRecovered:
     ts_ns: int
 
 
-StreamEvent = Tick | BookSnapshot | StreamGap | StreamStale | StreamRecovered
+StreamEvent = Tick | BookSnapshot | Quote | Bar | StreamGap | StreamStale | StreamRecovered
 
 
 @dataclass(slots=True)
@@ -89,6 +92,8 @@ class KrakenMarketStream:
         *,
         depth: int = 10,
         trades: bool = True,
+        ticker: bool = False,
+        ohlc_minutes: int | None = None,
         stale_after: float = 5.0,
         reconnect_delay: float = 0.5,
         clock: Callable[[], int] = time.time_ns,
@@ -99,6 +104,8 @@ class KrakenMarketStream:
         self.symbols = tuple(symbols)
         self.depth = depth
         self.trades = trades
+        self.ticker = ticker
+        self.ohlc_minutes = ohlc_minutes
         self.stale_after = stale_after
         self.reconnect_delay = reconnect_delay
         self.clock = clock
@@ -151,6 +158,11 @@ class KrakenMarketStream:
             await self._send(
                 socket, "subscribe", {"channel": "trade", "symbol": symbols, "snapshot": False}
             )
+        if self.ticker:
+            await self._send(socket, "subscribe", {"channel": "ticker", "symbol": symbols})
+        if self.ohlc_minutes is not None:
+            params = {"channel": "ohlc", "symbol": symbols, "interval": self.ohlc_minutes}
+            await self._send(socket, "subscribe", {**params, "snapshot": False})
 
     async def _resubscribe_book(self, socket: Any, symbol: str) -> None:
         await self._send(socket, "unsubscribe", {"channel": "book", "symbol": [symbol]})
@@ -213,7 +225,32 @@ class KrakenMarketStream:
                 for t in message.get("data", [])
                 if t.get("symbol") in self.state.pairs
             ]
+        if channel == "ticker":
+            return [
+                Quote(t["symbol"], t["bid"], t["bid_qty"], t["ask"], t["ask_qty"], t["last"], now)
+                for t in message.get("data", [])
+                if t.get("symbol") in self.state.pairs
+            ]
+        if channel == "ohlc":
+            return [
+                self._bar(c) for c in message.get("data", []) if c.get("symbol") in self.state.pairs
+            ]
         return []  # heartbeat, status, acknowledgements
+
+    @staticmethod
+    def _bar(candle: dict[str, Any]) -> Bar:
+        start = _ns(candle["interval_begin"], 0) // NS
+        return Bar(
+            candle["symbol"],
+            start,
+            int(candle["interval"]) * 60,
+            candle["open"],
+            candle["high"],
+            candle["low"],
+            candle["close"],
+            candle["volume"],
+            int(candle["trades"]),
+        )
 
     def _book(self, message: dict[str, Any], item: dict[str, Any], now: int) -> list[Any]:
         symbol = item.get("symbol")
