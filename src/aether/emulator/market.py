@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -73,7 +73,7 @@ class PairGrid:
 
     def ticks(self, price: Decimal) -> int:
         """``price`` in whole ticks, rounded to the nearest (half to even)."""
-        return int((price / self.tick_size).to_integral_value())
+        return int((price / self.tick_size).to_integral_value(rounding=ROUND_HALF_EVEN))
 
     def price(self, ticks: int) -> Decimal:
         """The price of ``ticks`` whole ticks (exact: a Decimal product)."""

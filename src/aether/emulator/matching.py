@@ -393,7 +393,7 @@ class Exchange(ExchangeState):
     def _describe(self, order: Order) -> str:
         """``descr.order`` after an amend, in AddOrder's wording."""
         lot = self.pairs[order.pair].lot_size
-        head = f"{order.side} {order.volume.quantize(lot)} {order.pair} @ "
+        head = f"{order.side} {order.volume.quantize(lot, ROUND_HALF_EVEN)} {order.pair} @ "
         words = order.ordertype.value.removesuffix("-limit").replace("-", " ")
         text = f"{head}{words} {order.descr_price}"
         if order.ordertype in LIMIT_AFTER_TRIGGER:

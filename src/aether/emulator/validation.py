@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
 from aether.domain.instruments import Instrument
@@ -193,7 +193,7 @@ def _descr(
     price2: str,
 ) -> str:
     """Kraken's ``descr.order`` text, e.g. ``buy 1.25000000 XBTUSD @ limit 27500.0``."""
-    head = f"{side} {volume.quantize(instrument.lot_size)} {instrument.symbol} @ "
+    head = f"{side} {volume.quantize(instrument.lot_size, ROUND_HALF_EVEN)} {instrument.symbol} @ "
     if ordertype is OrderType.MARKET:
         return head + "market"
     words = ordertype.value.removesuffix("-limit").replace("-", " ")

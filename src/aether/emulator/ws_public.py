@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
 from aether.domain.money import ZERO
@@ -23,6 +23,8 @@ from aether.emulator.orders import PublicTrade
 from aether.emulator.runtime import EmulatorRuntime
 from aether.emulator.ws_book import DEPTHS, BookView, Side, checksum
 from aether.emulator.ws_common import Num, Symbols, WsError, num, rfc3339, v2_asset
+
+CENT = Decimal("0.01")
 
 __all__ = ["PUBLIC_CHANNELS", "MarketFeed", "Subscriber"]
 
@@ -291,7 +293,7 @@ class MarketFeed:
         last = self.runtime.exchange.last_price(pair.altname) or ZERO
         opening = candles.first_open(now_s - 86_400) or last
         change = last - opening
-        pct = (change / opening * 100).quantize(Decimal("0.01")) if opening else ZERO
+        pct = (change / opening * 100).quantize(CENT, ROUND_HALF_EVEN) if opening else ZERO
         bid = book.bids[0] if book.bids else None
         ask = book.asks[0] if book.asks else None
         return {

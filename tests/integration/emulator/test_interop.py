@@ -16,6 +16,7 @@ trades history, and Kraken's error strings arriving as the client's own exceptio
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -34,6 +35,14 @@ from tests.integration.emulator.conftest import Emulator, Kraken
 VOLUME = "0.001"
 UNKNOWN_TXID = "OAAAAA-BBBBB-CCCCCC"
 FAKE_SECRET = "c2VjcmV0LXRoYXQtbm8tYWNjb3VudC1oYXM="
+
+
+@pytest.fixture(autouse=True)
+def _own_decimal_context() -> Iterator[None]:
+    # ccxt sets the thread's decimal context (rounding half-up, traps) for the whole process;
+    # give each test a copy so later tests see the default context again.
+    with decimal.localcontext():
+        yield
 
 
 def far_below(bid: float | str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, localcontext
 from decimal import Decimal as D
 
 import pytest
@@ -14,6 +15,8 @@ GRID = PairGrid("XBT/USD", D("0.1"), 8)
 def test_prices_round_to_the_tick() -> None:
     assert GRID.ticks(D("6603.84")) == 66038
     assert GRID.ticks(D("6603.85")) == 66038  # half to even
+    with localcontext(rounding=ROUND_HALF_UP):  # whatever another library set globally
+        assert GRID.ticks(D("6603.85")) == 66038
     assert GRID.price(66038) == D("6603.8")
     assert GRID.float_price(6603.86) == D("6603.9")
     assert GRID.float_price(0.01) == D("0.1")  # never below one tick
