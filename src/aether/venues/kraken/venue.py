@@ -45,6 +45,7 @@ from aether.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from aether.venues.kraken.errors import KrakenError
 from aether.venues.kraken.symbols import V2_ASSET_NAMES, SymbolMap, UnknownSymbolError
 from aether.venues.kraken.symbols import shipped_symbols as _shipped_symbols
+from aether.venues.kraken.ws import rfc3339_ns
 from aether.venues.kraken.ws_private import ConnectionLost, KrakenPrivateSession, RequestTimeout
 
 __all__ = ["KrakenVenue", "order_params", "rfc3339_ns"]
@@ -57,14 +58,6 @@ _TRIGGERED = {OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT}
 _TRIGGERED |= {OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT}
 _PRICED = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 NOT_FOUND = "EOrder:Unknown order: no answer to add_order and not found at Kraken"
-
-
-def rfc3339_ns(stamp: str) -> int:
-    """``2023-09-25T09:04:31.742599Z`` -> UTC epoch nanoseconds (exact integer arithmetic)."""
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def _rfc3339(ns: int) -> str:

@@ -26,7 +26,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,11 +75,19 @@ class _State:
     gaps: list[StreamGap] = field(default_factory=list)
 
 
-def _ns(stamp: str | None, fallback: int) -> int:
-    if not stamp:
-        return fallback
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def rfc3339_ns(stamp: str) -> int:
+    """``2023-09-25T09:04:31.742599Z`` -> UTC epoch nanoseconds (exact integer arithmetic)."""
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return int(moment.timestamp()) * NS + moment.microsecond * 1000
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def _ns(stamp: str | None, fallback: int) -> int:
+    return rfc3339_ns(stamp) if stamp else fallback
 
 
 class KrakenMarketStream:
