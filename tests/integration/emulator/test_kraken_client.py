@@ -206,3 +206,25 @@ def test_batches_amends_and_edits(emulator: Emulator, tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="cl_ord_id on every order"):
         run(one_order_batch)
+
+
+def test_the_registry_filter_keeps_the_emulators_usd_pairs(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from aether.marketdata.asset_pairs import instruments_from_asset_pairs
+    from aether.marketdata.snapshot import load_instrument_snapshot
+
+    async def pairs() -> Any:
+        async with client(emulator, tmp_path) as rest:
+            return await rest.public("AssetPairs")
+
+    load = instruments_from_asset_pairs(run(pairs))
+    assert {"XBTUSD", "ETHUSD"} <= set(load.instruments)
+    assert load.skipped["XBTEUR"] == "quoted in EUR, not USD"
+    assert load.skipped["ETHXBT"] == "quoted in XBT, not USD"
+    snapshot = load_instrument_snapshot()
+    for symbol in ("XBTUSD", "ETHUSD"):
+        got, want = load.instruments[symbol], snapshot[symbol]
+        assert (got.tick_size, got.lot_size, got.min_quantity) == (
+            want.tick_size, want.lot_size, want.min_quantity
+        )  # fmt: skip
