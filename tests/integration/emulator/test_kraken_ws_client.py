@@ -46,6 +46,8 @@ async def collect(
     task = asyncio.create_task(reader())
     await asyncio.sleep(seconds)
     task.cancel()
+    done, _ = await asyncio.wait([task], timeout=10)
+    assert done, "the stream did not stop when cancelled"
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await stream.close()

@@ -182,7 +182,9 @@ class KrakenMarketStream:
         stale = False
         while True:
             try:
-                raw = await asyncio.wait_for(socket.recv(), timeout=self.stale_after)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
+                async with asyncio.timeout(self.stale_after):
+                    raw = await socket.recv()
             except TimeoutError:
                 if not stale:
                     stale = True

@@ -244,7 +244,9 @@ class KrakenPrivateSession:
         stale = False
         while True:
             try:
-                raw = await asyncio.wait_for(socket.recv(), timeout=self.stale_after)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
+                async with asyncio.timeout(self.stale_after):
+                    raw = await socket.recv()
             except TimeoutError:
                 now = self.clock()
                 if not stale:
