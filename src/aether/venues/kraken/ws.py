@@ -90,6 +90,38 @@ def _ns(stamp: str | None, fallback: int) -> int:
     return rfc3339_ns(stamp) if stamp else fallback
 
 
+async def receive(
+    socket: Any,
+    *,
+    stale_after: float,
+    clock: Callable[[], int],
+    dead_after: float | None = None,
+) -> AsyncIterator[str | StreamStale | StreamRecovered]:
+    """Messages of ``socket``, with its silences: no message for ``stale_after`` seconds
+    yields one ``StreamStale``, the next message is preceded by ``StreamRecovered``; a
+    silence of ``dead_after`` seconds ends the iteration (the caller closes the socket)."""
+    last = clock()
+    stale = False
+    while True:
+        try:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
+            async with asyncio.timeout(stale_after):
+                raw = await socket.recv()
+        except TimeoutError:
+            now = clock()
+            if not stale:
+                stale = True
+                yield StreamStale(last, now)
+            if dead_after is not None and now - last >= dead_after * NS:
+                return
+            continue
+        last = clock()
+        if stale:
+            stale = False
+            yield StreamRecovered(last)
+        yield raw
+
+
 class KrakenMarketStream:
     """Public market data for ``symbols`` over one WebSocket v2 connection at a time."""
 
@@ -178,25 +210,13 @@ class KrakenMarketStream:
         await self._send(socket, "subscribe", params)
 
     async def _read(self, socket: Any) -> AsyncIterator[StreamEvent]:
-        last = self.clock()
-        stale = False
-        while True:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
-                async with asyncio.timeout(self.stale_after):
-                    raw = await socket.recv()
-            except TimeoutError:
-                if not stale:
-                    stale = True
-                    yield StreamStale(last, self.clock())
+        async for item in receive(socket, stale_after=self.stale_after, clock=self.clock):
+            if isinstance(item, StreamStale | StreamRecovered):
+                yield item
                 continue
-            last = self.clock()
-            if stale:
-                stale = False
-                yield StreamRecovered(last)
             # Exact numbers: the checksum needs the digits as sent, and quantity 0 is an int.
-            message = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
-            for event in self._handle(message, last):
+            message = json.loads(item, parse_float=Decimal, parse_int=Decimal)
+            for event in self._handle(message, self.clock()):
                 if isinstance(event, _Resync):
                     await self._resubscribe_book(socket, event.symbol)
                 else:

@@ -36,7 +36,13 @@ import websockets
 
 from aether.venues.kraken.errors import KrakenError, error_for
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
-from aether.venues.kraken.ws import StreamEvent, StreamGap, StreamRecovered, StreamStale
+from aether.venues.kraken.ws import (
+    StreamEvent,
+    StreamGap,
+    StreamRecovered,
+    StreamStale,
+    receive,
+)
 
 __all__ = [
     "ConnectionLost",
@@ -240,32 +246,20 @@ class KrakenPrivateSession:
 
     # --- messages -------------------------------------------------------------------------
     async def _read(self, socket: Any) -> None:
-        last = self.clock()
-        stale = False
-        while True:
-            try:
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
-                async with asyncio.timeout(self.stale_after):
-                    raw = await socket.recv()
-            except TimeoutError:
-                now = self.clock()
-                if not stale:
-                    stale = True
-                    self.stream_events.append(StreamStale(last, now))
-                if now - last >= self.dead_after * 1e9:
-                    await socket.close()
-                    return
+        watch = receive(
+            socket, stale_after=self.stale_after, clock=self.clock, dead_after=self.dead_after
+        )
+        async for item in watch:
+            if isinstance(item, StreamStale | StreamRecovered):
+                self.stream_events.append(item)
                 continue
-            last = self.clock()
-            if stale:
-                stale = False
-                self.stream_events.append(StreamRecovered(last))
             try:
-                message = json.loads(raw, parse_float=Decimal)
+                message = json.loads(item, parse_float=Decimal)
             except ValueError:
-                log.warning("Kraken private WebSocket: not JSON: %.200r", raw)
+                log.warning("Kraken private WebSocket: not JSON: %.200r", item)
                 continue
             self._handle(message)
+        await socket.close()  # silent for dead_after seconds: reconnect
 
     def _handle(self, message: Any) -> None:
         if not isinstance(message, dict):
