@@ -66,6 +66,8 @@ class Tick:
     price: Decimal
     quantity: Decimal
     ts_ns: int
+    trade_id: int | None = None  # the venue's id of the print, unique per pair
+    side: str | None = None  # "buy" or "sell": the taker's side
 
 
 @dataclass(frozen=True, slots=True)

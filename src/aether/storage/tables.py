@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -13,8 +14,11 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
+    Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     func,
@@ -129,3 +133,143 @@ class HeartbeatRow(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+# --- market data ------------------------------------------------------------------------------
+
+
+class InstrumentRow(Base):
+    """One Kraken pair as the registry last saw it; ``status`` is ``online`` or why it is not."""
+
+    __tablename__ = "instruments"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)  # REST altname, XBTUSD
+    venue: Mapped[str] = mapped_column(String(16), server_default="kraken")
+    ws_symbol: Mapped[str] = mapped_column(String(32))  # WebSocket v2 name, BTC/USD
+    base: Mapped[str] = mapped_column(String(16))
+    quote: Mapped[str] = mapped_column(String(16))
+    tick_size: Mapped[Decimal] = mapped_column(Numeric)
+    lot_size: Mapped[Decimal] = mapped_column(Numeric)
+    min_quantity: Mapped[Decimal] = mapped_column(Numeric)
+    min_cost: Mapped[Decimal] = mapped_column(Numeric)
+    fees: Mapped[list[dict[str, str]]] = mapped_column(JSONB)  # tiers: min_volume_usd/maker/taker
+    status: Mapped[str] = mapped_column(String(200))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InstrumentRefreshRow(Base):
+    """One registry load: when, how many pairs were kept, and every skipped pair's reason."""
+
+    __tablename__ = "instrument_refreshes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kept: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[dict[str, str]] = mapped_column(JSONB)
+
+
+class MarketSubscriptionRow(Base):
+    """A pair the ingest follows, and which of its channels; survives restarts."""
+
+    __tablename__ = "market_subscriptions"
+    __table_args__ = (
+        CheckConstraint(
+            "kinds <@ ARRAY['book','trade','ticker','ohlc']::varchar[] AND cardinality(kinds) > 0",
+            name="kinds",
+        ),
+    )
+
+    symbol: Mapped[str] = mapped_column(
+        String(32), ForeignKey("instruments.symbol"), primary_key=True
+    )
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(String(8)))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class MarketTradeRow(Base):
+    """A public trade print. Kraken numbers trades per pair, so (symbol, trade_id) is the
+    identity whichever way the print arrived (WebSocket or REST), which keeps re-ingest
+    idempotent; that identity has no time column, so this stays a plain table (BRIN on ts)."""
+
+    __tablename__ = "market_trades"
+    __table_args__ = (
+        CheckConstraint("side IN ('buy','sell')", name="side"),
+        Index("ix_market_trades_ts", "ts", postgresql_using="brin"),
+    )
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trade_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    price: Mapped[Decimal] = mapped_column(Numeric)
+    quantity: Mapped[Decimal] = mapped_column(Numeric)
+    side: Mapped[str] = mapped_column(String(4))
+    source: Mapped[str] = mapped_column(String(16))  # ws | rest
+
+
+class CandleRow(Base):
+    """OHLCV of one interval from one source (kraken-ws, trades, kraken-csv, kraken-ohlc).
+
+    Each source keeps its own row so received and trade-built candles can be reconciled."""
+
+    __tablename__ = "candles"
+    __table_args__ = (
+        CheckConstraint("interval_s > 0", name="interval_s"),
+        CheckConstraint("low <= high", name="low_high"),
+        Index("ix_candles_start", "start", postgresql_using="brin"),
+    )
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval_s: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(Numeric)
+    high: Mapped[Decimal] = mapped_column(Numeric)
+    low: Mapped[Decimal] = mapped_column(Numeric)
+    close: Mapped[Decimal] = mapped_column(Numeric)
+    volume: Mapped[Decimal] = mapped_column(Numeric)
+    trades: Mapped[int] = mapped_column(Integer)
+
+
+class ReferencePriceRow(Base):
+    """A third-party price point (CoinGecko): context for models, never a trading price."""
+
+    __tablename__ = "reference_prices"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    coin: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    price_usd: Mapped[Decimal] = mapped_column(Numeric)
+    market_cap_usd: Mapped[Decimal | None] = mapped_column(Numeric)
+    volume_usd: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class MarketGapRow(Base):
+    """Data known to be missing: a reconnect, a checksum resync, an outage of the bus or the
+    database, a hole found by an import. Recording it is what makes a hole visible."""
+
+    __tablename__ = "market_gaps"
+    __table_args__ = (
+        # One row per hole: re-running an import that finds the same hole adds nothing.
+        Index("uq_market_gaps_identity", "symbol", "start", "kind", "source", unique=True),
+        CheckConstraint("end_at IS NULL OR end_at >= start", name="range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # trade | book | ticker | ohlc | candle
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(32))  # ingest | import:<name>
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class ImportProgressRow(Base):
+    """Where a resumable import got to (``job`` such as ``backfill:XBTUSD``)."""
+
+    __tablename__ = "import_progress"
+
+    job: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -251,6 +251,8 @@ class KrakenMarketStream:
                     Decimal(t["price"]),
                     Decimal(t["qty"]),
                     _ns(t.get("timestamp"), now),
+                    int(t["trade_id"]) if t.get("trade_id") is not None else None,
+                    t.get("side"),
                 )
                 for t in message.get("data", [])
                 if t.get("symbol") in self.state.pairs

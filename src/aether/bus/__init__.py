@@ -1,0 +1,1 @@
+"""NATS JetStream: the platform's streams and subject names."""

@@ -1,0 +1,35 @@
+"""Subject names on the bus. One place, so publishers and subscribers cannot drift apart.
+
+Market data is ``md.<venue>.<SYMBOL>.<kind>`` with the REST altname as the symbol
+(``md.kraken.XBTUSD.trade``). ``status`` carries a pair's feed state (stale, fresh, gap).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+
+MarketKind = Literal["book", "trade", "ticker", "ohlc", "status"]
+MARKET_KINDS: Final[tuple[MarketKind, ...]] = ("book", "trade", "ticker", "ohlc", "status")
+#: Channels a subscription may ask for (``status`` always flows for a subscribed pair).
+SUBSCRIBABLE_KINDS: Final[tuple[str, ...]] = ("book", "trade", "ticker", "ohlc")
+
+_TOKEN = re.compile(r"^[A-Z0-9]{2,32}$")
+
+
+class SubjectError(ValueError):
+    """A symbol or kind that cannot be part of a subject."""
+
+
+def market_subject(symbol: str, kind: str, venue: str = "kraken") -> str:
+    """``md.kraken.XBTUSD.trade``; refuses symbols that could break the subject's tokens."""
+    if not _TOKEN.match(symbol):
+        raise SubjectError(f"symbol {symbol!r} is not an upper-case altname such as XBTUSD")
+    if kind not in MARKET_KINDS:
+        raise SubjectError(f"kind {kind!r} is not one of {', '.join(MARKET_KINDS)}")
+    return f"md.{venue}.{symbol}.{kind}"
+
+
+def market_wildcard(venue: str = "kraken") -> str:
+    """Every market-data subject of a venue (what the market-data stream captures)."""
+    return f"md.{venue}.>"
