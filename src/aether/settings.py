@@ -100,6 +100,50 @@ class Settings(BaseSettings):
         default=60.0, gt=0, le=1_000_000, description="Emulated market seconds per second."
     )
 
+    kraken_rest_url: str | None = Field(
+        default=None,
+        description="Base URL of Kraken's REST API; default https://api.kraken.com for the "
+        "'kraken' venue, the local emulator for 'emulator'.",
+    )
+    kraken_ws_url: str | None = Field(
+        default=None,
+        description="Kraken's public WebSocket v2 URL; default wss://ws.kraken.com/v2 for the "
+        "'kraken' venue, the local emulator's /v2 for 'emulator'.",
+    )
+
+    # --- market data --------------------------------------------------------------------
+    market_data_enabled: bool = Field(
+        default=True,
+        description="Run the instrument registry and the market-data ingest in the API process.",
+    )
+    instrument_refresh_seconds: float = Field(default=3600.0, ge=10, le=86_400)
+    usd_stablecoin_quotes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Stablecoins (e.g. USDT) whose pairs count as USD pairs; none by default.",
+    )
+    market_seed_symbols: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["XBTUSD", "ETHUSD"],
+        description="Pairs subscribed on the very first start, while no subscription is stored.",
+    )
+    market_stale_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="Data older than this marks a pair stale."
+    )
+    ingest_buffer_rows: int = Field(
+        default=200_000,
+        ge=100,
+        description="Rows held while the database is unreachable; beyond it the oldest are "
+        "dropped and the hole is recorded as a gap.",
+    )
+    market_stream_max_age_seconds: int = Field(default=86_400, ge=60)
+    market_stream_max_bytes: int = Field(default=1_073_741_824, ge=1_048_576)
+    ws_market_auth_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    ws_market_max_connections_per_key: int = Field(default=5, ge=1, le=1000)
+    ws_market_queue_size: int = Field(
+        default=2000, ge=10, description="Messages queued per client before it is dropped."
+    )
+    coingecko_base_url: str = "https://api.coingecko.com/api/v3"
+    coingecko_api_key: SecretStr | None = None
+
     # --- first accounts (no identity is ever hard-coded) ----------------------------------
     company_account_name: str | None = None
     director_account_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -111,7 +155,13 @@ class Settings(BaseSettings):
     log_file_max_bytes: int = Field(default=20_000_000, ge=10_000)
     log_file_backups: int = Field(default=10, ge=1, le=1000)
 
-    @field_validator("admin_allowlist", "director_account_names", mode="before")
+    @field_validator(
+        "admin_allowlist",
+        "director_account_names",
+        "usd_stablecoin_quotes",
+        "market_seed_symbols",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -146,6 +196,24 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def kraken_rest_base(self) -> str:
+        """Where Kraken's REST API is: the setting, else Kraken or the local emulator."""
+        if self.kraken_rest_url:
+            return self.kraken_rest_url.rstrip("/")
+        if self.venue == "kraken":
+            return "https://api.kraken.com"
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def kraken_ws_public(self) -> str:
+        """Kraken's public WebSocket v2: the setting, else Kraken or the local emulator."""
+        if self.kraken_ws_url:
+            return self.kraken_ws_url
+        if self.venue == "kraken":
+            return "wss://ws.kraken.com/v2"
+        return f"ws://127.0.0.1:{self.emulator_port}/v2"
 
     def production_problems(self) -> list[str]:
         """Every reason these settings are unsafe for production (empty when safe)."""

@@ -33,3 +33,8 @@ def market_subject(symbol: str, kind: str, venue: str = "kraken") -> str:
 def market_wildcard(venue: str = "kraken") -> str:
     """Every market-data subject of a venue (what the market-data stream captures)."""
     return f"md.{venue}.>"
+
+
+#: Subscription changes made through the API: ``{"symbol", "ws_symbol", "kinds"}`` (empty
+#: ``kinds`` means removed). The ingest also re-reads the table, so a lost message heals.
+SUBSCRIPTIONS_CHANGED: Final = "ctl.marketdata.subscriptions"

@@ -97,3 +97,23 @@ class Quote:
     ask_qty: Decimal
     last: Decimal
     ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataStale:
+    """A pair's market data is older than its threshold: no new entries on it until fresh."""
+
+    symbol: str
+    last_data_ns: int  # the time of the pair's last data (0 when it never had any)
+    ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataFresh:
+    """A pair's market data flows again after it was stale."""
+
+    symbol: str
+    ts_ns: int
+
+
+MarketDataStatus = MarketDataStale | MarketDataFresh
