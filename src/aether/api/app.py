@@ -12,7 +12,15 @@ from aether import __version__
 from aether.api import errors
 from aether.api.deps import authenticated
 from aether.api.middleware import BodySizeLimit, RequestObservability
-from aether.api.routers import accounts, audit, health, keys
+from aether.api.routers import (
+    accounts,
+    audit,
+    health,
+    instruments,
+    keys,
+    market_history,
+    subscriptions,
+)
 from aether.api.state import AppState
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
@@ -31,7 +39,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 def api_v1_router() -> APIRouter:
     """All ``/api/v1`` routes, behind authentication at the router level."""
     v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticated)])
-    for area in (accounts, keys, audit):
+    for area in (accounts, keys, audit, instruments, subscriptions, market_history):
         v1.include_router(area.router)
     return v1
 
