@@ -21,6 +21,8 @@ from typing import Protocol
 from aether.domain.accounts import TradingState
 from aether.domain.bars import Bar
 from aether.domain.events import (
+    MarketDataFresh,
+    MarketDataStale,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -100,6 +102,7 @@ class Engine:
         self.exits: dict[str, ExitLevels] = {}
         self._exiting: set[str] = set()
         self._holding: set[str] = set()  # symbols with a position, kept by fills
+        self.stale: set[str] = set()  # pairs whose market data is stale: no new entries
         self._marks: dict[str, Decimal] = {}
         self._atr = {s: AverageTrueRange(config.atr_period) for s in self.instruments}
         self._recent: deque[int] = deque()
@@ -245,7 +248,11 @@ class Engine:
         self._started = True
         self.strategy.on_start(self)
 
-    def run(self, events: Iterable[Bar | Tick], market: SimulatedMarket | None = None) -> None:
+    def run(
+        self,
+        events: Iterable[Bar | Tick | MarketDataStale | MarketDataFresh],
+        market: SimulatedMarket | None = None,
+    ) -> None:
         """Drive the engine over a stream of events in time order.
 
         ``market`` (the SimBroker in a backtest) sees each event first, so orders decided on
@@ -259,11 +266,20 @@ class Engine:
                 if market_bar is not None:
                     market_bar(event)
                 on_bar(event)
-            else:
-                assert isinstance(event, Tick)
+            elif type(event) is Tick:
                 if market_trade is not None:
                     market_trade(event)
                 on_tick(event)
+            else:
+                assert isinstance(event, MarketDataStale | MarketDataFresh)
+                self.on_market_status(event)
+
+    def on_market_status(self, event: MarketDataStale | MarketDataFresh) -> None:
+        """A pair's data went stale (no new entries on it) or is fresh again."""
+        if isinstance(event, MarketDataStale):
+            self.stale.add(event.symbol)
+        else:
+            self.stale.discard(event.symbol)
 
     def on_bar(self, bar: Bar) -> None:
         """Handle one closed bar: venue events, marks, exits, the guard, then the strategy."""
@@ -398,6 +414,7 @@ class Engine:
             open_orders=len(self.open_orders),
             recent_order_times_ns=tuple(recent),
             now_ns=self._now,
+            stale_symbols=frozenset(self.stale),
         )
         return check_order(
             order.request,

@@ -50,6 +50,7 @@ class Rule(StrEnum):
     MAX_GROUP_EXPOSURE = "max_group_exposure"
     MAX_OPEN_ORDERS = "max_open_orders"
     MAX_ORDER_RATE = "max_order_rate"
+    STALE_MARKET_DATA = "stale_market_data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class AccountView:
     ``available`` is per asset (``USD``, ``XBT``) net of open-order reservations; a missing
     asset counts as zero. ``positions`` is base quantity per symbol, ``marks`` the latest
     price per symbol. ``recent_order_times_ns`` are submission times of recent orders.
+    ``stale_symbols`` are pairs whose market data is older than its threshold: nothing
+    but a reducing sell is accepted on them.
     """
 
     trading_state: TradingState
@@ -68,6 +71,7 @@ class AccountView:
     open_orders: int
     recent_order_times_ns: Sequence[int]
     now_ns: int
+    stale_symbols: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.open_orders < 0:
@@ -195,6 +199,11 @@ class _Check:
             require_spot_usd(instrument)
         except NotSpotUsdError as exc:
             self.fail(Rule.SPOT_USD, str(exc))
+        if instrument.symbol in self.account.stale_symbols and not self.reducing:
+            self.fail(
+                Rule.STALE_MARKET_DATA,
+                f"market data of {instrument.symbol} is stale: no new entries until it is fresh",
+            )
         if request.reduce_only and not self.reducing:
             self.fail(
                 Rule.REDUCE_ONLY,

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 from aether.backtest.round_trips import round_trips
 from aether.domain.accounts import TradingState
-from aether.domain.events import Tick
+from aether.domain.events import MarketDataFresh, MarketDataStale, Tick
 from aether.domain.orders import OrderStatus, OrderType, Side
 from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
 from aether.risk.exits import Distance, ExitConfig
@@ -194,6 +194,25 @@ def test_reducing_state_allows_only_risk_reducing_orders() -> None:
     (refusal,) = engine.refusals
     assert refusal.side is Side.BUY
     assert refusal.failures[0].rule == "trading_state"
+
+
+def test_a_stale_pair_takes_no_new_entries_but_may_exit() -> None:
+    strategy = Scripted({0: long_, 2: flat, 3: long_, 4: long_})
+    engine, venue = engine_for(XBT, strategy, fixed("0.5"))
+    flat_bar = [bar(h, "100", "100", "100", "100") for h in range(6)]
+    engine.run(flat_bar[:2], market=venue)
+    assert [f.side for f in engine.fills] == [Side.BUY]
+    stale = MarketDataStale("XBTUSD", 2 * HOUR * NS, 2 * HOUR * NS)
+    engine.run([stale, flat_bar[2], flat_bar[3]], market=venue)
+    assert engine.stale == {"XBTUSD"}
+    # The flat (a reducing sell) went through while stale; the new entry did not.
+    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL]
+    (refusal,) = engine.refusals
+    assert refusal.side is Side.BUY
+    assert [f.rule for f in refusal.failures] == ["stale_market_data"]
+    engine.run([MarketDataFresh("XBTUSD", 4 * HOUR * NS), flat_bar[4], flat_bar[5]], venue)
+    assert engine.stale == set()
+    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL, Side.BUY]
 
 
 def test_ticks_drive_the_same_loop() -> None:

@@ -103,6 +103,15 @@ def test_halted_refuses_everything_even_a_reducing_sell() -> None:
         assert "halted" in verdict.reason()
 
 
+def test_a_stale_pair_refuses_entries_but_not_reducing_sells() -> None:
+    stale = frozenset({"XBTUSD"})
+    verdict = check(BUY, stale_symbols=stale)
+    assert rules(verdict) == (Rule.STALE_MARKET_DATA,)
+    assert "XBTUSD is stale" in verdict.reason()
+    assert check(SELL, stale_symbols=stale).approved
+    assert check(BUY, stale_symbols=frozenset({"ETHUSD"})).approved
+
+
 def test_reducing_allows_only_sells_up_to_the_position() -> None:
     state = TradingState.REDUCING
     assert rules(check(BUY, trading_state=state)) == ("trading_state",)
