@@ -14,7 +14,13 @@ MARKET_KINDS: Final[tuple[MarketKind, ...]] = ("book", "trade", "ticker", "ohlc"
 #: Channels a subscription may ask for (``status`` always flows for a subscribed pair).
 SUBSCRIBABLE_KINDS: Final[tuple[str, ...]] = ("book", "trade", "ticker", "ohlc")
 
-_TOKEN = re.compile(r"^[A-Z0-9]{2,32}$")
+#: A REST altname such as ``XBTUSD``: also a safe subject token.
+SYMBOL_PATTERN: Final = re.compile(r"^[A-Z0-9]{2,32}$")
+
+
+def is_symbol(text: str) -> bool:
+    """Whether ``text`` has the shape of an altname (not whether the pair exists)."""
+    return SYMBOL_PATTERN.match(text) is not None
 
 
 class SubjectError(ValueError):
@@ -23,7 +29,7 @@ class SubjectError(ValueError):
 
 def market_subject(symbol: str, kind: str, venue: str = "kraken") -> str:
     """``md.kraken.XBTUSD.trade``; refuses symbols that could break the subject's tokens."""
-    if not _TOKEN.match(symbol):
+    if not is_symbol(symbol):
         raise SubjectError(f"symbol {symbol!r} is not an upper-case altname such as XBTUSD")
     if kind not in MARKET_KINDS:
         raise SubjectError(f"kind {kind!r} is not one of {', '.join(MARKET_KINDS)}")

@@ -196,6 +196,8 @@ class MarketTradeRow(Base):
     __table_args__ = (
         CheckConstraint("side IN ('buy','sell')", name="side"),
         Index("ix_market_trades_ts", "ts", postgresql_using="brin"),
+        # History pages walk one pair in (ts, trade_id) order.
+        Index("ix_market_trades_symbol_ts", "symbol", "ts", "trade_id"),
     )
 
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)

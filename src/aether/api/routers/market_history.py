@@ -1,7 +1,233 @@
-"""/api/v1/market (routes being built for issue 6)."""
+"""/api/v1/market/{symbol}: stored candles and trades, paginated, with the holes visible."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from aether.api.deps import Caller, Session
+from aether.api.errors import ApiError
+from aether.domain.accounts import Scope
+from aether.marketdata import history_query as history
+from aether.marketdata.records import CandleSource
+from aether.security.principal import Principal
 
 router = APIRouter(prefix="/market", tags=["market"])
+
+MAX_LIMIT = 5000
+DEFAULT_LIMIT = 500
+
+
+async def _reader(principal: Caller) -> Principal:
+    if Scope.READ not in principal.scopes:
+        raise ApiError(403, "insufficient_scope", "this API key lacks the 'read' scope")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(_reader)]
+SymbolPath = Annotated[
+    str, Path(description="Kraken REST altname, upper case (XBTUSD)", max_length=32)
+]
+StartQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="Inclusive lower bound: ISO 8601 with a zone, or epoch seconds"),
+]
+EndQuery = Annotated[
+    AwareDatetime | None,
+    Query(description="Exclusive upper bound: ISO 8601 with a zone, or epoch seconds"),
+]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")]
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=200, description="`next_cursor` of the previous page, same query"),
+]
+
+
+class SpanOut(BaseModel):
+    start: datetime | None = Field(description="Inclusive; null when the request was open")
+    end: datetime | None = Field(description="Exclusive; null when the request was open")
+
+
+class MissingOut(BaseModel):
+    start: datetime
+    end: datetime
+    intervals: int
+
+
+class RecordedGapOut(BaseModel):
+    kind: str
+    start: datetime
+    end: datetime | None = Field(description="null while the gap is still open")
+    reason: str
+    source: str
+
+
+class CandleOut(BaseModel):
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    trades: int
+    source: str
+
+
+class CandlesOut(BaseModel):
+    symbol: str
+    interval_s: int
+    source: CandleSource | None = Field(description="null: one candle per interval by priority")
+    span: SpanOut
+    candles: list[CandleOut]
+    missing: list[MissingOut] = Field(description="Intervals in the span with no stored candle")
+    recorded_gaps: list[RecordedGapOut]
+    gaps_truncated: bool = Field(description=f"more than {history.MAX_RECORDED_GAPS} gaps")
+    next_cursor: str | None
+
+
+class TradeOut(BaseModel):
+    trade_id: int
+    ts: datetime
+    price: Decimal
+    quantity: Decimal
+    side: str
+    source: str
+
+
+class TradesOut(BaseModel):
+    symbol: str
+    span: SpanOut
+    trades: list[TradeOut]
+    recorded_gaps: list[RecordedGapOut]
+    gaps_truncated: bool
+    next_cursor: str | None
+
+
+def _invalid(error: history.HistoryQueryError) -> ApiError:
+    location = "path" if error.parameter == "symbol" else "query"
+    field = f"{location}.{error.parameter}"
+    return ApiError(
+        422,
+        "validation_error",
+        f"invalid request: {field}: {error.message}",
+        fields=[{"field": field, "message": error.message}],
+    )
+
+
+def _span(span: history.Span) -> SpanOut:
+    return SpanOut(start=span.start, end=span.end)
+
+
+def _gaps(gaps: list[history.RecordedGap]) -> list[RecordedGapOut]:
+    return [
+        RecordedGapOut(kind=g.kind, start=g.start, end=g.end, reason=g.reason, source=g.source)
+        for g in gaps
+    ]
+
+
+@router.get(
+    "/{symbol}/candles",
+    summary="Stored candles of a pair, oldest first, with missing intervals and gaps",
+    description="`interval`: seconds (`3600`) or `<n><unit>` with unit s, m, h, d, w "
+    "(`1m`, `5m`, `15m`, `1h`, `4h`, `1d`), at most 15 days. Candles with "
+    "`start <= candle start < end`. Without `source`, one candle per interval by priority "
+    "kraken-ws, kraken-ohlc, kraken-csv, trades (each names its source); with it, only "
+    "that source. `missing` lists the interval starts of the page's span with no candle "
+    "(nothing is filled in; an open `start`/`end` is checked only as far as stored candles "
+    "reach); `recorded_gaps` lists known outages (kinds candle, ohlc, trade) overlapping the "
+    "span. A symbol with no stored data returns an empty page. Page with `next_cursor`.",
+)
+async def get_candles(
+    reader: Reader,
+    session: Session,
+    symbol: SymbolPath,
+    interval: Annotated[str, Query(max_length=16, description="3600, 1m, 5m, 15m, 1h, 4h, 1d")],
+    start: StartQuery = None,
+    end: EndQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    source: CandleSource | None = None,
+) -> CandlesOut:
+    try:
+        query = history.CandleQuery(
+            symbol=history.check_symbol(symbol),
+            interval_s=history.parse_interval(interval),
+            start=start,
+            end=end,
+            limit=limit,
+            source=source,
+            cursor=cursor,
+        )
+        page = await history.candles(session, query)
+    except history.HistoryQueryError as exc:
+        raise _invalid(exc) from exc
+    return CandlesOut(
+        symbol=symbol,
+        interval_s=query.interval_s,
+        source=source,
+        span=_span(page.span),
+        candles=[
+            CandleOut(
+                start=c.start,
+                open=c.open,
+                high=c.high,
+                low=c.low,
+                close=c.close,
+                volume=c.volume,
+                trades=c.trades,
+                source=c.source,
+            )
+            for c in page.candles
+        ],
+        missing=[MissingOut(start=m.start, end=m.end, intervals=m.intervals) for m in page.missing],
+        recorded_gaps=_gaps(page.recorded_gaps),
+        gaps_truncated=page.gaps_truncated,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/{symbol}/trades",
+    summary="Stored trade prints of a pair in (time, trade id) order, with recorded gaps",
+    description="Trades with `start <= ts < end`. `recorded_gaps` lists known trade outages "
+    "overlapping the page's span. A symbol with no stored data returns an empty page. "
+    "Page with `next_cursor`.",
+)
+async def get_trades(
+    reader: Reader,
+    session: Session,
+    symbol: SymbolPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> TradesOut:
+    try:
+        query = history.TradeQuery(
+            symbol=history.check_symbol(symbol), start=start, end=end, limit=limit, cursor=cursor
+        )
+        page = await history.trades(session, query)
+    except history.HistoryQueryError as exc:
+        raise _invalid(exc) from exc
+    return TradesOut(
+        symbol=symbol,
+        span=_span(page.span),
+        trades=[
+            TradeOut(
+                trade_id=t.trade_id,
+                ts=t.ts,
+                price=t.price,
+                quantity=t.quantity,
+                side=t.side,
+                source=t.source,
+            )
+            for t in page.trades
+        ],
+        recorded_gaps=_gaps(page.recorded_gaps),
+        gaps_truncated=page.gaps_truncated,
+        next_cursor=page.next_cursor,
+    )

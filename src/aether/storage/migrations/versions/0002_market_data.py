@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.CheckConstraint("side IN ('buy','sell')", name="ck_market_trades_side"),
     )
     op.create_index("ix_market_trades_ts", "market_trades", ["ts"], postgresql_using="brin")
+    op.create_index("ix_market_trades_symbol_ts", "market_trades", ["symbol", "ts", "trade_id"])
     op.create_table(
         "candles",
         sa.Column("symbol", sa.String(32), nullable=False),
