@@ -31,6 +31,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "audit": ("aether.cli.audit", None),
     "backtest": ("aether.cli.backtest", "backtest"),
     "emulator": ("aether.cli.emulator", None),
+    "data": ("aether.cli.data", None),
 }
 
 

@@ -258,7 +258,7 @@ class MarketGapRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32))
+    symbol: Mapped[str] = mapped_column(String(64))  # a pair, or a reference coin id
     kind: Mapped[str] = mapped_column(String(16))  # trade | book | ticker | ohlc | candle
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -109,7 +109,7 @@ def upgrade() -> None:
     op.create_table(
         "market_gaps",
         sa.Column("id", sa.BigInteger, sa.Identity(), nullable=False),
-        sa.Column("symbol", sa.String(32), nullable=False),
+        sa.Column("symbol", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("start", _TS, nullable=False),
         sa.Column("end_at", _TS, nullable=True),

@@ -1,0 +1,94 @@
+"""One page of Kraken's public REST ``Trades`` as trade records, and its ``last`` cursor.
+
+Kraken's "Get Recent Trades" (docs.kraken.com/api/docs/rest-api/get-recent-trades) answers
+``{"<PAIR KEY>": [[price, volume, time, "b"|"s", "m"|"l", misc, trade_id], ...],
+"last": "<ns>"}``: prices and volumes are decimal strings, ``time`` is fractional unix
+seconds (a JSON number), ``trade_id`` an integer, and ``last`` the nanosecond cursor to pass
+as ``since`` for the next page. Up to ``count`` (1-1000, default 1000) trades after ``since``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from aether.marketdata.imports.errors import ImportSourceError
+from aether.marketdata.records import TradeRecord
+
+NS = 1_000_000_000
+_SIDES: Mapping[str, Literal["buy", "sell"]] = {"b": "buy", "s": "sell"}
+
+
+@dataclass(frozen=True, slots=True)
+class TradesPage:
+    trades: list[TradeRecord]
+    last_ns: int
+
+
+def _time_ns(value: object) -> int:
+    # The JSON float's shortest repr is the text Kraken sent (to a double's precision), so
+    # going through str keeps the printed digits instead of binary noise.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"time {value!r} is not a number")
+    seconds = Decimal(str(value))
+    if not seconds.is_finite() or seconds < 0:
+        raise ValueError(f"time {value!r} is not a non-negative number")
+    return int(seconds * NS)
+
+
+def _positive(value: object, name: str) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} {value!r} is not a decimal string")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"{name} {value!r} must be positive")
+    return number
+
+
+def _trade(symbol: str, row: object) -> TradeRecord:
+    if not isinstance(row, list) or len(row) < 7:
+        raise ValueError(f"expected [price, volume, time, side, type, misc, trade_id], got {row!r}")
+    price, volume, time, side, _, _, trade_id = row[:7]
+    if side not in _SIDES:
+        raise ValueError(f"side {side!r} is not 'b' or 's'")
+    if isinstance(trade_id, bool) or not isinstance(trade_id, int) or trade_id < 0:
+        raise ValueError(f"trade_id {trade_id!r} is not a non-negative integer")
+    return TradeRecord(
+        symbol,
+        trade_id,
+        _time_ns(time),
+        _positive(price, "price"),
+        _positive(volume, "volume"),
+        _SIDES[side],
+        "rest",
+    )
+
+
+def parse_trades_page(result: Any, symbol: str, pair_key: str) -> TradesPage:
+    """The trades of ``symbol`` (altname; answered under ``pair_key`` or the altname) and
+    the ``last`` cursor; ImportSourceError naming the pair and row for anything malformed."""
+    where = f"Kraken Trades {symbol}"
+    if not isinstance(result, dict):
+        raise ImportSourceError(f"{where}: result is not an object: {str(result)[:200]}")
+    rows = result.get(pair_key, result.get(symbol))
+    if not isinstance(rows, list):
+        keys = sorted(k for k in result if k != "last")
+        raise ImportSourceError(f"{where}: no trade list under {pair_key!r} (keys: {keys})")
+    try:
+        last_ns = int(str(result.get("last")))
+    except ValueError:
+        raise ImportSourceError(
+            f"{where}: 'last' {result.get('last')!r} is not an integer"
+        ) from None
+    trades = []
+    for index, row in enumerate(rows):
+        try:
+            trades.append(_trade(symbol, row))
+        except (ValueError, ArithmeticError) as exc:
+            raise ImportSourceError(f"{where}: trade {index} of the page: {exc}") from None
+    return TradesPage(trades, last_ns)
