@@ -11,6 +11,9 @@ Rules a caller must know:
   snapshot rebuilds it).
 * A lost connection is a ``StreamGap`` for every subscription; after reconnecting, every
   subscription is made again with a snapshot.
+* Channels are per symbol: ``add(symbol, kinds)`` and ``remove(symbol)`` change one pair
+  while connected by sending subscribe/unsubscribe for that pair and channel only (never a
+  full reload); what is current when a connection opens is what gets subscribed.
 * With ``ticker=True`` each ticker update is a ``Quote``; with ``ohlc_minutes`` each candle
   update is a ``Bar`` (the candle so far: the last one of an interval is the final one).
 * No message for ``stale_after`` seconds (Kraken sends a heartbeat about every second) is a
@@ -24,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -62,9 +66,13 @@ class StreamRecovered:
 
 StreamEvent = Tick | BookSnapshot | Quote | Bar | StreamGap | StreamStale | StreamRecovered
 
+#: The public channels a symbol can be subscribed to, in the order they are subscribed.
+CHANNELS: tuple[str, ...] = ("book", "trade", "ticker", "ohlc")
+
 
 @dataclass(slots=True)
 class _Pair:
+    kinds: frozenset[str] = frozenset()
     precisions: tuple[int, int] | None = None
     book: LocalBook | None = None
 
@@ -73,6 +81,9 @@ class _Pair:
 class _State:
     pairs: dict[str, _Pair] = field(default_factory=dict)
     gaps: list[StreamGap] = field(default_factory=list)
+    #: price and quantity precisions of every pair the instrument channel named, so a pair
+    #: added later can verify its book without waiting for a new instrument snapshot.
+    precisions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -141,7 +152,6 @@ class KrakenMarketStream:
         if depth not in (10, 25, 100, 500, 1000):
             raise ValueError(f"book depth must be 10, 25, 100, 500 or 1000, got {depth}")
         self.url = url
-        self.symbols = tuple(symbols)
         self.depth = depth
         self.trades = trades
         self.ticker = ticker
@@ -149,10 +159,70 @@ class KrakenMarketStream:
         self.stale_after = stale_after
         self.reconnect_delay = reconnect_delay
         self.clock = clock
-        self.state = _State({s: _Pair() for s in self.symbols})
+        flags = {"book": True, "trade": trades, "ticker": ticker, "ohlc": ohlc_minutes is not None}
+        default = frozenset(kind for kind, wanted in flags.items() if wanted)
+        self.state = _State({s: _Pair(default) for s in symbols})
         self.connections = 0
+        #: The last requests sent (method, channel, symbols), newest last: what a pair
+        #: change actually asked of the venue.
+        self.requests: deque[dict[str, Any]] = deque(maxlen=1000)
         self._req_id = 0
         self._socket: Any = None
+        # Serialises subscription requests: a live add must not interleave with the
+        # resubscription of a fresh connection.
+        self._subscribing = asyncio.Lock()
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The symbols currently followed."""
+        return tuple(self.state.pairs)
+
+    def subscriptions(self) -> dict[str, frozenset[str]]:
+        """Symbol -> its subscribed channels."""
+        return {symbol: pair.kinds for symbol, pair in self.state.pairs.items()}
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open."""
+        return self._socket is not None
+
+    async def add(self, symbol: str, kinds: Iterable[str]) -> None:
+        """Follow ``symbol`` on exactly ``kinds`` (replacing its previous set): only the
+        difference is subscribed or unsubscribed, and only for this symbol. Empty ``kinds``
+        is ``remove``. Unknown channels raise ValueError."""
+        wanted = frozenset(kinds)
+        unknown = wanted - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channels {sorted(unknown)}; expected some of {CHANNELS}")
+        if not wanted:
+            await self.remove(symbol)
+            return
+        async with self._subscribing:
+            pair = self.state.pairs.setdefault(symbol, _Pair())
+            before = pair.kinds
+            pair.kinds = wanted
+            if "book" not in wanted:
+                pair.book = None
+            socket = self._socket
+            if socket is None:
+                return  # subscribed with everything else when the connection opens
+            for kind in CHANNELS:
+                if kind in before and kind not in wanted:
+                    await self._send(socket, "unsubscribe", self._params(kind, [symbol], False))
+            for kind in CHANNELS:
+                if kind in wanted and kind not in before:
+                    await self._send(socket, "subscribe", self._params(kind, [symbol], True))
+
+    async def remove(self, symbol: str) -> None:
+        """Stop following ``symbol``: unsubscribes its channels only; unknown is a no-op."""
+        async with self._subscribing:
+            pair = self.state.pairs.pop(symbol, None)
+            socket = self._socket
+            if pair is None or socket is None:
+                return
+            for kind in CHANNELS:
+                if kind in pair.kinds:
+                    await self._send(socket, "unsubscribe", self._params(kind, [symbol], False))
 
     @property
     def gaps(self) -> list[StreamGap]:
@@ -169,9 +239,10 @@ class KrakenMarketStream:
         while True:
             try:
                 async with websockets.connect(self.url, max_size=2**24) as socket:
-                    self._socket = socket
-                    self.connections += 1
-                    await self._subscribe_all(socket)
+                    async with self._subscribing:
+                        self._socket = socket
+                        self.connections += 1
+                        await self._subscribe_all(socket)
                     async for event in self._read(socket):
                         yield event
             except (TimeoutError, OSError, websockets.ConnectionClosed):
@@ -184,52 +255,64 @@ class KrakenMarketStream:
     # --- connection ----------------------------------------------------------------------
     async def _send(self, socket: Any, method: str, params: dict[str, Any]) -> None:
         self._req_id += 1
+        self.requests.append({"method": method, **params})
         await socket.send(json.dumps({"method": method, "params": params, "req_id": self._req_id}))
 
+    def _params(self, kind: str, symbols: list[str], subscribe: bool) -> dict[str, Any]:
+        """One channel's request parameters; Kraken wants depth/interval on both verbs."""
+        params: dict[str, Any] = {"channel": kind, "symbol": symbols}
+        if kind == "book":
+            params["depth"] = self.depth
+        elif kind == "ohlc":
+            params["interval"] = self.ohlc_minutes or 1
+        if subscribe:
+            # Books need their snapshot; trades and candles start from now.
+            if kind == "book":
+                params["snapshot"] = True
+            elif kind in ("trade", "ohlc"):
+                params["snapshot"] = False
+        return params
+
     async def _subscribe_all(self, socket: Any) -> None:
-        symbols = list(self.symbols)
         await self._send(socket, "subscribe", {"channel": "instrument", "snapshot": True})
-        await self._send(
-            socket,
-            "subscribe",
-            {"channel": "book", "symbol": symbols, "depth": self.depth, "snapshot": True},
-        )
-        if self.trades:
-            await self._send(
-                socket, "subscribe", {"channel": "trade", "symbol": symbols, "snapshot": False}
-            )
-        if self.ticker:
-            await self._send(socket, "subscribe", {"channel": "ticker", "symbol": symbols})
-        if self.ohlc_minutes is not None:
-            params = {"channel": "ohlc", "symbol": symbols, "interval": self.ohlc_minutes}
-            await self._send(socket, "subscribe", {**params, "snapshot": False})
+        for kind in CHANNELS:
+            symbols = [s for s, pair in self.state.pairs.items() if kind in pair.kinds]
+            if symbols:
+                await self._send(socket, "subscribe", self._params(kind, symbols, True))
 
     async def _resubscribe_book(self, socket: Any, symbol: str) -> None:
-        await self._send(socket, "unsubscribe", {"channel": "book", "symbol": [symbol]})
-        params = {"channel": "book", "symbol": [symbol], "depth": self.depth, "snapshot": True}
-        await self._send(socket, "subscribe", params)
+        async with self._subscribing:
+            pair = self.state.pairs.get(symbol)
+            if pair is None or "book" not in pair.kinds or socket is not self._socket:
+                return  # removed meanwhile, or the connection is already being replaced
+            await self._send(socket, "unsubscribe", self._params("book", [symbol], False))
+            await self._send(socket, "subscribe", self._params("book", [symbol], True))
 
     async def _read(self, socket: Any) -> AsyncIterator[StreamEvent]:
         async for item in receive(socket, stale_after=self.stale_after, clock=self.clock):
             if isinstance(item, StreamStale | StreamRecovered):
                 yield item
                 continue
-            # Exact numbers: the checksum needs the digits as sent, and quantity 0 is an int.
-            message = json.loads(item, parse_float=Decimal, parse_int=Decimal)
-            for event in self._handle(message, self.clock()):
+            for event in self.parse(item, self.clock()):
                 if isinstance(event, _Resync):
                     await self._resubscribe_book(socket, event.symbol)
                 else:
                     yield event
 
+    def parse(self, raw: str | bytes, now: int) -> list[StreamEvent | _Resync]:
+        """One raw message -> its events (book messages verified against their checksum);
+        a ``_Resync`` asks the caller to resubscribe that book."""
+        # Exact numbers: the checksum needs the digits as sent, and quantity 0 is an int.
+        return self._handle(json.loads(raw, parse_float=Decimal, parse_int=Decimal), now)
+
     def _lost(self, reason: str) -> list[StreamGap]:
         now = self.clock()
-        gaps = []
+        gaps: list[StreamGap] = []
         for symbol, pair in self.state.pairs.items():
             pair.book = None
-            gaps.append(StreamGap(symbol, "book", reason, now))
-            if self.trades:
-                gaps.append(StreamGap(symbol, "trade", reason, now))
+            gaps.extend(
+                StreamGap(symbol, kind, reason, now) for kind in CHANNELS if kind in pair.kinds
+            )
         self.state.gaps.extend(gaps)
         return gaps
 
@@ -238,9 +321,11 @@ class KrakenMarketStream:
         channel = message.get("channel")
         if channel == "instrument":
             for pair in message.get("data", {}).get("pairs", []):
+                precisions = (int(pair["price_precision"]), int(pair["qty_precision"]))
+                self.state.precisions[pair.get("symbol")] = precisions
                 state = self.state.pairs.get(pair.get("symbol"))
                 if state is not None:
-                    state.precisions = (int(pair["price_precision"]), int(pair["qty_precision"]))
+                    state.precisions = precisions
             return []
         if channel == "book":
             return [e for item in message.get("data", []) for e in self._book(message, item, now)]
@@ -255,19 +340,24 @@ class KrakenMarketStream:
                     t.get("side"),
                 )
                 for t in message.get("data", [])
-                if t.get("symbol") in self.state.pairs
+                if self._follows(t.get("symbol"), "trade")
             ]
         if channel == "ticker":
             return [
                 Quote(t["symbol"], t["bid"], t["bid_qty"], t["ask"], t["ask_qty"], t["last"], now)
                 for t in message.get("data", [])
-                if t.get("symbol") in self.state.pairs
+                if self._follows(t.get("symbol"), "ticker")
             ]
         if channel == "ohlc":
-            return [
-                self._bar(c) for c in message.get("data", []) if c.get("symbol") in self.state.pairs
-            ]
+            data = message.get("data", [])
+            return [self._bar(c) for c in data if self._follows(c.get("symbol"), "ohlc")]
         return []  # heartbeat, status, acknowledgements
+
+    def _follows(self, symbol: Any, kind: str) -> bool:
+        """True when ``symbol`` is followed on ``kind`` (late messages of a removed channel
+        are dropped)."""
+        pair = self.state.pairs.get(symbol)
+        return pair is not None and kind in pair.kinds
 
     @staticmethod
     def _bar(candle: dict[str, Any]) -> Bar:
@@ -287,9 +377,13 @@ class KrakenMarketStream:
     def _book(self, message: dict[str, Any], item: dict[str, Any], now: int) -> list[Any]:
         symbol = item.get("symbol")
         pair = self.state.pairs.get(symbol) if isinstance(symbol, str) else None
-        if pair is None or pair.precisions is None:
+        if pair is None or "book" not in pair.kinds:
             return []
         assert isinstance(symbol, str)
+        if pair.precisions is None:
+            pair.precisions = self.state.precisions.get(symbol)
+            if pair.precisions is None:
+                return []
         try:
             if message.get("type") == "snapshot":
                 pair.book = LocalBook(*pair.precisions, self.depth)
