@@ -12,13 +12,16 @@ spot-ws-book-v2, also docs.kraken.com/exchange/guides/websockets/book-checksum-v
   instrument's precision (``price_precision``/``qty_precision`` of the ``instrument``
   channel), ``.`` removed and leading zeros stripped, all concatenated; CRC32 unsigned.
 
-Levels arrive as mappings with ``price`` and ``qty`` Decimals (parse the JSON with
-``parse_float=Decimal``). A value with more decimals than the instrument's precision, a
-negative value or a float is refused with :class:`BookError`: the precision is wrong or
-the message is, and either way the book can no longer be trusted.
+Levels arrive as mappings with ``price`` and ``qty`` as the JSON number text (parse the
+JSON with ``parse_float=str, parse_int=str``; the digits as sent are what the checksum
+needs, and no Decimal is built for a level that is only removed) or as Decimals. A value
+with more decimals than the instrument's precision, a negative value, an exponent or a float
+is refused with :class:`BookError`: the precision is wrong or the message is, and either
+way the book can no longer be trusted.
 
-Speed: each level keeps its checksum text from when it was set, sides are dicts plus a
-sorted price list kept with ``bisect``, so a checksum is a join and one CRC.
+Speed: a level is keyed by its price as an integer at the instrument's precision and keeps
+its ``BookLevel`` and checksum text from when it was set, with a sorted key list kept with
+``bisect``; a checksum is a join and one CRC, and the top of the book reuses the levels.
 """
 
 from __future__ import annotations
@@ -28,59 +31,75 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from aether.domain.events import BookLevel
+
 __all__ = ["CHECKSUM_LEVELS", "BookError", "Level", "LocalBook"]
 
 #: Levels per side that the checksum covers.
 CHECKSUM_LEVELS = 10
 
-Level = Mapping[str, Decimal]
+Level = Mapping[str, str | Decimal]
 
 
 class BookError(ValueError):
     """A book message that cannot be applied; the local book must be resynchronised."""
 
 
-def _digits(value: Decimal, precision: int, field: str) -> str:
-    """``value`` at ``precision`` decimals with the point and leading zeros removed."""
-    if type(value) is not Decimal or not value.is_finite():
-        raise BookError(f"{field} must be a finite Decimal, got {type(value).__name__} {value!r}")
-    scaled = value.scaleb(precision)
-    whole = int(scaled)
-    if whole != scaled or whole < 0:
-        raise BookError(f"{field} {value} is negative or finer than {precision} decimals")
-    # str(int) already has no leading zeros; "0.00100000" at 8 decimals -> "100000".
-    return str(whole)
+def _scaled(value: str | Decimal, precision: int, field: str) -> tuple[int, str]:
+    """``value`` as an integer at ``precision`` decimals, and its plain text."""
+    if type(value) is str:
+        text = value
+    elif type(value) is Decimal and value.is_finite():
+        text = format(value, "f")
+    else:
+        raise BookError(f"{field} must be JSON number text or a finite Decimal, got {value!r}")
+    whole, _, frac = text.partition(".")
+    places = len(frac)
+    if places > precision:
+        if frac[precision:].strip("0"):
+            raise BookError(f"{field} {text} is finer than {precision} decimals")
+        frac = frac[:precision]
+        places = precision
+    digits = whole + frac
+    # isdigit refuses a sign, an exponent, blanks and underscores, all of which int() takes.
+    if not digits.isdigit():
+        raise BookError(f"{field} {text!r} is not a plain non-negative decimal number")
+    return int(digits) * _POWERS[precision - places], text
+
+
+#: 10**n for the precisions Kraken uses (up to 18 decimals and then some).
+_POWERS = tuple(10**n for n in range(40))
 
 
 class _Side:
-    """One side: price -> (qty, checksum text) and its prices in ascending order."""
+    """One side: scaled price -> (level, checksum text), and the keys in ascending order."""
 
-    __slots__ = ("levels", "prices")
+    __slots__ = ("keys", "levels")
 
     def __init__(self) -> None:
-        self.levels: dict[Decimal, tuple[Decimal, str]] = {}
-        self.prices: list[Decimal] = []
+        self.levels: dict[int, tuple[BookLevel, str]] = {}
+        self.keys: list[int] = []
 
-    def set(self, price: Decimal, qty: Decimal, text: str) -> None:
-        if price not in self.levels:
-            insort(self.prices, price)
-        self.levels[price] = (qty, text)
+    def set(self, key: int, level: BookLevel, text: str) -> None:
+        if key not in self.levels:
+            insort(self.keys, key)
+        self.levels[key] = (level, text)
 
-    def remove(self, price: Decimal) -> None:
-        if self.levels.pop(price, None) is not None:
-            del self.prices[bisect_left(self.prices, price)]
+    def remove(self, key: int) -> None:
+        if self.levels.pop(key, None) is not None:
+            del self.keys[bisect_left(self.keys, key)]
 
     def keep_lowest(self, depth: int) -> None:
-        for price in self.prices[depth:]:
-            del self.levels[price]
-        del self.prices[depth:]
+        for key in self.keys[depth:]:
+            del self.levels[key]
+        del self.keys[depth:]
 
     def keep_highest(self, depth: int) -> None:
-        cut = len(self.prices) - depth
+        cut = len(self.keys) - depth
         if cut > 0:
-            for price in self.prices[:cut]:
-                del self.levels[price]
-            del self.prices[:cut]
+            for key in self.keys[:cut]:
+                del self.levels[key]
+            del self.keys[:cut]
 
 
 class LocalBook:
@@ -113,32 +132,43 @@ class LocalBook:
 
     def _apply(self, side: _Side, levels: Iterable[Level]) -> None:
         pp, qp = self.price_precision, self.qty_precision
+        scaled = _scaled
         for level in levels:
             try:
                 price, qty = level["price"], level["qty"]
             except (KeyError, TypeError):
                 raise BookError(f"a level needs price and qty, got {level!r}") from None
-            price_text, qty_text = _digits(price, pp, "price"), _digits(qty, qp, "qty")
-            if qty_text == "0":
-                side.remove(price)
-            else:
-                side.set(price, qty, price_text + qty_text)
+            key, price_text = scaled(price, pp, "price")
+            scaled_qty, qty_text = scaled(qty, qp, "qty")
+            if not scaled_qty:
+                side.remove(key)
+                continue
+            # str(int) has no leading zeros: "0.00100000" at 8 decimals -> "100000".
+            side.set(key, BookLevel(Decimal(price_text), Decimal(qty_text)), f"{key}{scaled_qty}")
+
+    def bid_levels(self) -> tuple[BookLevel, ...]:
+        """Bids from the best (highest) down."""
+        levels = self._bids.levels
+        return tuple([levels[k][0] for k in reversed(self._bids.keys)])
+
+    def ask_levels(self) -> tuple[BookLevel, ...]:
+        """Asks from the best (lowest) up."""
+        levels = self._asks.levels
+        return tuple([levels[k][0] for k in self._asks.keys])
 
     def bids(self) -> list[tuple[Decimal, Decimal]]:
         """(price, qty) from the best (highest) bid down."""
-        levels = self._bids.levels
-        return [(p, levels[p][0]) for p in reversed(self._bids.prices)]
+        return [(level.price, level.quantity) for level in self.bid_levels()]
 
     def asks(self) -> list[tuple[Decimal, Decimal]]:
         """(price, qty) from the best (lowest) ask up."""
-        levels = self._asks.levels
-        return [(p, levels[p][0]) for p in self._asks.prices]
+        return [(level.price, level.quantity) for level in self.ask_levels()]
 
     def checksum_text(self) -> str:
         """The string the checksum is taken over (useful when a check fails)."""
         asks, bids = self._asks, self._bids
-        top_asks = [asks.levels[p][1] for p in asks.prices[:CHECKSUM_LEVELS]]
-        top_bids = [bids.levels[p][1] for p in bids.prices[: -CHECKSUM_LEVELS - 1 : -1]]
+        top_asks = [asks.levels[k][1] for k in asks.keys[:CHECKSUM_LEVELS]]
+        top_bids = [bids.levels[k][1] for k in bids.keys[: -CHECKSUM_LEVELS - 1 : -1]]
         return "".join(top_asks) + "".join(top_bids)
 
     def checksum(self) -> int:

@@ -32,15 +32,20 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import websockets
 
 from aether.domain.bars import Bar
-from aether.domain.events import BookLevel, BookSnapshot, Quote, Tick
+from aether.domain.events import BookSnapshot, Quote, Tick
 from aether.venues.kraken.book import BookError, LocalBook
 
 NS = 1_000_000_000
+#: Numbers stay the JSON text: the book checksum needs the digits as sent, a level that is
+#: only removed never becomes a Decimal, and every money field is made a Decimal from the
+#: text (exact). One decoder, built once (``json.loads`` with options builds one per call).
+_EXACT_JSON = json.JSONDecoder(parse_float=str, parse_int=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +96,25 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def rfc3339_ns(stamp: str) -> int:
     """``2023-09-25T09:04:31.742599Z`` -> UTC epoch nanoseconds (exact integer arithmetic)."""
+    # Kraken's form (whole seconds, ``.`` and up to 9 digits, ``Z``) takes the fast path:
+    # the seconds part repeats across a burst of messages, so it is parsed once.
+    if len(stamp) > 20 and stamp[19] == "." and stamp[-1] == "Z":
+        fraction = stamp[20:-1]
+        if 0 < len(fraction) <= 9 and fraction.isdigit():
+            return _second_ns(stamp[:19]) + int(fraction) * _POWERS_10[9 - len(fraction)]
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+_POWERS_10 = tuple(10**n for n in range(10))
+
+
+@lru_cache(maxsize=1024)
+def _second_ns(whole_seconds: str) -> int:
+    moment = datetime.fromisoformat(whole_seconds).replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(seconds=1) * NS
 
 
 def _ns(stamp: str | None, fallback: int) -> int:
@@ -302,8 +322,7 @@ class KrakenMarketStream:
     def parse(self, raw: str | bytes, now: int) -> list[StreamEvent | _Resync]:
         """One raw message -> its events (book messages verified against their checksum);
         a ``_Resync`` asks the caller to resubscribe that book."""
-        # Exact numbers: the checksum needs the digits as sent, and quantity 0 is an int.
-        return self._handle(json.loads(raw, parse_float=Decimal, parse_int=Decimal), now)
+        return self._handle(_EXACT_JSON.decode(raw if isinstance(raw, str) else raw.decode()), now)
 
     def _lost(self, reason: str) -> list[StreamGap]:
         now = self.clock()
@@ -344,7 +363,15 @@ class KrakenMarketStream:
             ]
         if channel == "ticker":
             return [
-                Quote(t["symbol"], t["bid"], t["bid_qty"], t["ask"], t["ask_qty"], t["last"], now)
+                Quote(
+                    t["symbol"],
+                    Decimal(t["bid"]),
+                    Decimal(t["bid_qty"]),
+                    Decimal(t["ask"]),
+                    Decimal(t["ask_qty"]),
+                    Decimal(t["last"]),
+                    now,
+                )
                 for t in message.get("data", [])
                 if self._follows(t.get("symbol"), "ticker")
             ]
@@ -366,11 +393,11 @@ class KrakenMarketStream:
             candle["symbol"],
             start,
             int(candle["interval"]) * 60,
-            candle["open"],
-            candle["high"],
-            candle["low"],
-            candle["close"],
-            candle["volume"],
+            Decimal(candle["open"]),
+            Decimal(candle["high"]),
+            Decimal(candle["low"]),
+            Decimal(candle["close"]),
+            Decimal(candle["volume"]),
             int(candle["trades"]),
         )
 
@@ -403,8 +430,7 @@ class KrakenMarketStream:
         book = pair.book
         assert book is not None
         ts = _ns(item.get("timestamp"), now)
-        bids = tuple(BookLevel(p, q) for p, q in book.bids())
-        asks = tuple(BookLevel(p, q) for p, q in book.asks())
+        bids, asks = book.bid_levels(), book.ask_levels()
         return [BookSnapshot(symbol, bids, asks, ts)]
 
 
