@@ -101,7 +101,8 @@ def rfc3339_ns(stamp: str) -> int:
     if len(stamp) > 20 and stamp[19] == "." and stamp[-1] == "Z":
         fraction = stamp[20:-1]
         if 0 < len(fraction) <= 9 and fraction.isdigit():
-            return _second_ns(stamp[:19]) + int(fraction) * _POWERS_10[9 - len(fraction)]
+            whole: int = _second_ns(stamp[:19])
+            return whole + int(fraction) * _POWERS_10[9 - len(fraction)]
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
