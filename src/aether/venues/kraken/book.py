@@ -68,7 +68,7 @@ def _scaled(value: str | Decimal, precision: int, field: str) -> tuple[int, str]
 
 
 #: 10**n for the precisions Kraken uses (up to 18 decimals and then some).
-_POWERS = tuple(10**n for n in range(40))
+_POWERS: tuple[int, ...] = tuple(10**n for n in range(40))
 
 
 class _Side:

@@ -101,15 +101,14 @@ def rfc3339_ns(stamp: str) -> int:
     if len(stamp) > 20 and stamp[19] == "." and stamp[-1] == "Z":
         fraction = stamp[20:-1]
         if 0 < len(fraction) <= 9 and fraction.isdigit():
-            whole: int = _second_ns(stamp[:19])
-            return whole + int(fraction) * _POWERS_10[9 - len(fraction)]
+            return _second_ns(stamp[:19]) + int(fraction) * _POWERS_10[9 - len(fraction)]
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
-_POWERS_10 = tuple(10**n for n in range(10))
+_POWERS_10: tuple[int, ...] = tuple(10**n for n in range(10))
 
 
 @lru_cache(maxsize=1024)
