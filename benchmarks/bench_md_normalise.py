@@ -37,7 +37,8 @@ from aether.domain.events import BookSnapshot
 from aether.emulator.app import create_app
 from aether.emulator.runtime import build_runtime
 from aether.marketdata.snapshot import load_instrument_snapshot
-from aether.venues.kraken.ws import KrakenMarketStream, StreamGap
+from aether.venues.kraken.ws import KrakenMarketStream
+from aether.venues.kraken.ws_receive import StreamGap
 
 SYMBOLS = ["BTC/USD", "ETH/USD"]
 

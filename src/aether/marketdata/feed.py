@@ -47,13 +47,8 @@ from aether.marketdata.freshness import FreshnessTracker
 from aether.marketdata.records import CandleRecord, GapRecord, TradeRecord
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
-from aether.venues.kraken.ws import (
-    KrakenMarketStream,
-    StreamEvent,
-    StreamGap,
-    StreamRecovered,
-    StreamStale,
-)
+from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
+from aether.venues.kraken.ws_receive import StreamGap, StreamRecovered, StreamStale
 
 log = structlog.get_logger("aether.marketdata.feed")
 

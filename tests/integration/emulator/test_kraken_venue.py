@@ -45,8 +45,9 @@ from aether.venues.kraken.nonce import NonceStore
 from aether.venues.kraken.rest import Credentials, KrakenRest
 from aether.venues.kraken.symbols import altname_for_ws
 from aether.venues.kraken.venue import KrakenVenue, rfc3339_ns
-from aether.venues.kraken.ws import KrakenMarketStream, StreamGap
+from aether.venues.kraken.ws import KrakenMarketStream
 from aether.venues.kraken.ws_private import KrakenPrivateSession
+from aether.venues.kraken.ws_receive import StreamGap
 from tests.integration.emulator.conftest import Emulator
 
 XBTUSD = load_instrument_snapshot()["XBTUSD"]

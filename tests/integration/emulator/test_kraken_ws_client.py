@@ -12,13 +12,8 @@ import httpx
 
 from aether.domain.bars import Bar
 from aether.domain.events import BookSnapshot, Quote, Tick
-from aether.venues.kraken.ws import (
-    KrakenMarketStream,
-    StreamEvent,
-    StreamGap,
-    StreamRecovered,
-    StreamStale,
-)
+from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
+from aether.venues.kraken.ws_receive import StreamGap, StreamRecovered, StreamStale
 from tests.integration.emulator.conftest import Emulator
 
 

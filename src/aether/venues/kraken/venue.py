@@ -45,7 +45,7 @@ from aether.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from aether.venues.kraken.errors import KrakenError
 from aether.venues.kraken.symbols import V2_ASSET_NAMES, SymbolMap, UnknownSymbolError
 from aether.venues.kraken.symbols import shipped_symbols as _shipped_symbols
-from aether.venues.kraken.ws import rfc3339_ns
+from aether.venues.kraken.timestamps import rfc3339_ns
 from aether.venues.kraken.ws_private import ConnectionLost, KrakenPrivateSession, RequestTimeout
 
 __all__ = ["KrakenVenue", "order_params", "rfc3339_ns"]

@@ -30,9 +30,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import websockets
@@ -40,33 +38,19 @@ import websockets
 from aether.domain.bars import Bar
 from aether.domain.events import BookSnapshot, Quote, Tick
 from aether.venues.kraken.book import BookError, LocalBook
+from aether.venues.kraken.timestamps import rfc3339_ns
+from aether.venues.kraken.ws_receive import (
+    NS,
+    StreamGap,
+    StreamRecovered,
+    StreamStale,
+    receive,
+)
 
-NS = 1_000_000_000
 #: Numbers stay the JSON text: the book checksum needs the digits as sent, a level that is
 #: only removed never becomes a Decimal, and every money field is made a Decimal from the
 #: text (exact). One decoder, built once (``json.loads`` with options builds one per call).
 _EXACT_JSON = json.JSONDecoder(parse_float=str, parse_int=str)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamGap:
-    """Data that may have been missed: ``reason`` says why (checksum, reconnect, ...)."""
-
-    symbol: str
-    channel: str
-    reason: str
-    ts_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class StreamStale:
-    since_ns: int  # the time of the last message received
-    ts_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class StreamRecovered:
-    ts_ns: int
 
 
 StreamEvent = Tick | BookSnapshot | Quote | Bar | StreamGap | StreamStale | StreamRecovered
@@ -91,66 +75,8 @@ class _State:
     precisions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def rfc3339_ns(stamp: str) -> int:
-    """``2023-09-25T09:04:31.742599Z`` -> UTC epoch nanoseconds (exact integer arithmetic)."""
-    # Kraken's form (whole seconds, ``.`` and up to 9 digits, ``Z``) takes the fast path:
-    # the seconds part repeats across a burst of messages, so it is parsed once.
-    if len(stamp) > 20 and stamp[19] == "." and stamp[-1] == "Z":
-        fraction = stamp[20:-1]
-        if 0 < len(fraction) <= 9 and fraction.isdigit():
-            return _second_ns(stamp[:19]) + int(fraction) * _POWERS_10[9 - len(fraction)]
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
-
-
-_POWERS_10: tuple[int, ...] = tuple(10**n for n in range(10))
-
-
-@lru_cache(maxsize=1024)
-def _second_ns(whole_seconds: str) -> int:
-    moment = datetime.fromisoformat(whole_seconds).replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(seconds=1) * NS
-
-
 def _ns(stamp: str | None, fallback: int) -> int:
     return rfc3339_ns(stamp) if stamp else fallback
-
-
-async def receive(
-    socket: Any,
-    *,
-    stale_after: float,
-    clock: Callable[[], int],
-    dead_after: float | None = None,
-) -> AsyncIterator[str | StreamStale | StreamRecovered]:
-    """Messages of ``socket``, with its silences: no message for ``stale_after`` seconds
-    yields one ``StreamStale``, the next message is preceded by ``StreamRecovered``; a
-    silence of ``dead_after`` seconds ends the iteration (the caller closes the socket)."""
-    last = clock()
-    stale = False
-    while True:
-        try:
-            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel.
-            async with asyncio.timeout(stale_after):
-                raw = await socket.recv()
-        except TimeoutError:
-            now = clock()
-            if not stale:
-                stale = True
-                yield StreamStale(last, now)
-            if dead_after is not None and now - last >= dead_after * NS:
-                return
-            continue
-        last = clock()
-        if stale:
-            stale = False
-            yield StreamRecovered(last)
-        yield raw
 
 
 class KrakenMarketStream:

@@ -36,8 +36,8 @@ import websockets
 
 from aether.venues.kraken.errors import KrakenError, error_for
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
-from aether.venues.kraken.ws import (
-    StreamEvent,
+from aether.venues.kraken.ws import StreamEvent
+from aether.venues.kraken.ws_receive import (
     StreamGap,
     StreamRecovered,
     StreamStale,

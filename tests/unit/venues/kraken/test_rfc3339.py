@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aether.venues.kraken.ws import rfc3339_ns
+from aether.venues.kraken.timestamps import rfc3339_ns
 
 NS = 1_000_000_000
 
