@@ -171,7 +171,8 @@ async def aether_session(aether_db_url: str) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def aether_settings(tmp_path: Path) -> Settings:
-    return Settings(profile="test", data_dir=tmp_path / "data")  # type: ignore[arg-type]
+    """Test settings; market data is off (tests that need it turn it on with an emulator)."""
+    return Settings(profile="test", data_dir=tmp_path / "data", market_data_enabled=False)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ that forgot its dependency (expects that route), so the checks are proven able t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -27,6 +28,28 @@ def operations(app: FastAPI) -> Iterator[tuple[str, str]]:
             for method in route.methods - {"HEAD", "OPTIONS"}:
                 seen.add((method, route.path))
     yield from sorted(seen)
+
+
+def _flat_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:
+    """(full path prefix, route) through included routers, which FastAPI keeps as nested
+    ``_IncludedRouter`` entries (``original_router`` and ``include_context.prefix``)."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            context = getattr(route, "include_context", None)
+            yield from _flat_routes(original.routes, prefix + getattr(context, "prefix", ""))
+        else:
+            yield prefix, route
+
+
+def websocket_paths(app: FastAPI) -> set[str]:
+    """Every WebSocket route: not in the OpenAPI schema, and not reachable over httpx, so
+    each must be known by name and have its own authentication test."""
+    return {
+        prefix + route.path
+        for prefix, route in _flat_routes(app.routes)
+        if isinstance(route, APIWebSocketRoute | WebSocketRoute)
+    }
 
 
 def fill(path: str, account_id: uuid.UUID | None = None) -> str:

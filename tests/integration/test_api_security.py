@@ -12,7 +12,12 @@ from aether.api.deps import Caller, authenticated
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from tests.conftest import Seed
-from tests.route_checks import anonymously_reachable, cross_account_reachable, operations
+from tests.route_checks import (
+    anonymously_reachable,
+    cross_account_reachable,
+    operations,
+    websocket_paths,
+)
 
 
 async def test_every_route_outside_the_allowlist_requires_a_key(
@@ -22,6 +27,16 @@ async def test_every_route_outside_the_allowlist_requires_a_key(
     ops = list(operations(app))
     assert len([op for op in ops if op[1].startswith("/api/v1")]) >= 9
     assert await anonymously_reachable(aether_api, app, PUBLIC_PATHS) == []
+
+
+async def test_every_websocket_route_is_one_whose_authentication_is_tested(
+    aether_api: httpx.AsyncClient,
+) -> None:
+    """WebSockets authenticate by their first message; tests/integration/test_ws_market.py
+    proves /ws/market closes every client that does not. A new WebSocket route fails here
+    until it is added with a test of its own."""
+    app = aether_api._transport.app  # type: ignore[attr-defined]
+    assert websocket_paths(app) == {"/ws/market"}
 
 
 async def test_bad_keys_are_refused_with_401(

@@ -37,7 +37,9 @@ def own_stack(aether_scratch: Path) -> Iterator[LocalStack]:
 
 @pytest.fixture
 async def client(own_stack: LocalStack, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(profile="test", data_dir=tmp_path, readiness_timeout_seconds=1.0)  # type: ignore[arg-type]
+    settings = Settings(  # type: ignore[arg-type]
+        profile="test", data_dir=tmp_path, readiness_timeout_seconds=1.0, market_data_enabled=False
+    )
     app = create_app(settings, own_stack.urls())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

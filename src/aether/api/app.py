@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from aether import __version__
 from aether.api import errors
 from aether.api.deps import authenticated
+from aether.api.market_services import build_market_services
 from aether.api.middleware import BodySizeLimit, RequestObservability
 from aether.api.routers import (
     accounts,
@@ -22,6 +23,7 @@ from aether.api.routers import (
     subscriptions,
 )
 from aether.api.state import AppState
+from aether.api.ws_market import router as ws_market_router
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
 from aether.settings import Profile, Settings
@@ -52,11 +54,26 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.database_url)
-        app.state.aether = AppState(settings, urls, engine, session_factory(engine), metrics)
-        log.info("api started", profile=settings.profile.value, version=__version__)
+        sessions = session_factory(engine)
+        market = (
+            build_market_services(settings, urls, sessions, metrics.registry)
+            if settings.market_data_enabled
+            else None
+        )
+        app.state.aether = AppState(settings, urls, engine, sessions, metrics, market)
         try:
+            if market is not None:
+                await market.start()
+            log.info(
+                "api started",
+                profile=settings.profile.value,
+                version=__version__,
+                market_data=market is not None,
+            )
             yield
         finally:
+            if market is not None:
+                await market.stop()
             await engine.dispose()
             log.info("api stopped")
 
@@ -72,6 +89,7 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api_v1_router())
+    app.include_router(ws_market_router)  # authenticates by its first message, see ws_market
     app.add_middleware(BodySizeLimit, limit=settings.max_request_body_bytes)
     app.add_middleware(RequestObservability, metrics=metrics)
     return app

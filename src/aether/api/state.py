@@ -1,4 +1,5 @@
-"""What the running app holds: settings, server URLs, the database engine and metrics."""
+"""What the running app holds: settings, server URLs, the database engine, metrics and, when
+market data is enabled, the market-data services."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from aether.api.market_services import MarketServices
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
 from aether.settings import Settings
@@ -18,3 +20,4 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     metrics: ApiMetrics
+    market: MarketServices | None = None  # None when market_data_enabled is off

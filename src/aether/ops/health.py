@@ -72,12 +72,15 @@ async def check_nats(url: str, timeout: float) -> str:
 
 
 Probe = Callable[[str, float], Awaitable[str]]
+#: A component of this process that reports its own readiness (registry, ingest).
+LocalProbe = Callable[[], tuple[bool, str]]
 
 
 async def _run(name: str, probe: Probe, url: str, timeout: float) -> CheckResult:
     started = time.perf_counter()
     try:
-        detail = await asyncio.wait_for(probe(url, timeout), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            detail = await probe(url, timeout)
         ok = True
     except TimeoutError:
         ok, detail = False, f"no answer within {timeout:g}s"
@@ -95,3 +98,13 @@ async def check_all(urls: ServerUrls, timeout: float) -> list[CheckResult]:
             _run("nats", check_nats, urls.nats_url, timeout),
         )
     )
+
+
+def check_local(name: str, probe: LocalProbe) -> CheckResult:
+    """Readiness of an in-process component; a probe that raises is reported as not ready."""
+    started = time.perf_counter()
+    try:
+        ok, detail = probe()
+    except Exception as exc:  # reported, never raised
+        ok, detail = False, redact_text(f"{type(exc).__name__}: {exc}")[:300]
+    return CheckResult(name, ok, detail, time.perf_counter() - started)

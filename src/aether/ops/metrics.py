@@ -40,6 +40,19 @@ class ApiMetrics:
             ["dependency"],
             registry=self.registry,
         )
+        self.ws_market_clients = Gauge(
+            "aether_ws_market_clients",
+            "Authenticated clients connected to WS /ws/market.",
+            registry=self.registry,
+        )
+        self.ws_market_dropped = Counter(
+            "aether_ws_market_dropped",
+            "WS /ws/market connections closed by the server, by reason (slow_consumer, "
+            "auth_timeout, unauthenticated, forbidden, protocol, query_credentials, "
+            "connection_limit, disabled).",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

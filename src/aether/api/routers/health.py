@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from aether.api.deps import app_state
-from aether.ops.health import check_all
+from aether.ops.health import check_all, check_local
 from aether.ops.metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter(tags=["operations"])
@@ -17,10 +17,19 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Every dependency answers (503 naming those that do not)")
+@router.get(
+    "/readyz",
+    summary="Every dependency answers (503 naming those that do not)",
+    description="Database, Redis and NATS; with market data enabled also `instruments` (not "
+    "ready until this process has loaded the instrument registry once) and `ingest` (the "
+    "market-data feed's own readiness).",
+)
 async def readyz(request: Request) -> JSONResponse:
     state = app_state(request)
     results = await check_all(state.urls, state.settings.readiness_timeout_seconds)
+    if state.market is not None:
+        results.append(check_local("instruments", state.market.registry.readiness))
+        results.append(check_local("ingest", state.market.ingest_readiness))
     state.metrics.observe_checks(results)
     failing = [r.name for r in results if not r.ok]
     body = {

@@ -1,0 +1,150 @@
+"""The market-data services an API process runs when ``market_data_enabled`` is on.
+
+Start order: the bus connection for WebSocket fan-out (in the background, retrying), the
+instrument registry (first load with backoff, then the refresh schedule), and, once the
+registry has loaded, the subscription seed and the ingest feed. The API serves throughout;
+``/readyz`` says what is not ready yet. Stop order is the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aether.api.market_fanout import MarketFanout
+from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
+from aether.marketdata import subscriptions
+from aether.marketdata.registry import InstrumentRegistry
+from aether.ops.endpoints import ServerUrls
+from aether.ops.logs import redact_text
+from aether.settings import Settings
+
+log = structlog.get_logger("aether.api.market")
+
+SYSTEM_ACTOR = "system:marketdata"
+
+
+class IngestFeed(Protocol):
+    """What the API needs of the ingest (``aether.marketdata.feed.MarketFeed``)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def readiness(self) -> tuple[bool, str]: ...
+
+
+@dataclass(slots=True)
+class MarketServices:
+    settings: Settings
+    urls: ServerUrls
+    sessions: async_sessionmaker[AsyncSession]
+    metrics_registry: CollectorRegistry
+    registry: InstrumentRegistry
+    fanout: MarketFanout
+    feed: IngestFeed | None = None
+    feed_error: str | None = None
+    _startup: asyncio.Task[None] | None = field(default=None, repr=False)
+    _constructed_feed: IngestFeed | None = field(default=None, repr=False)
+
+    def ingest_readiness(self) -> tuple[bool, str]:
+        """The feed's own readiness, or why it has not started."""
+        if self.feed is not None:
+            return self.feed.readiness()
+        if self.feed_error is not None:
+            return False, f"ingest failed to start: {self.feed_error}"
+        return False, "ingest not started: waiting for the instrument registry's first load"
+
+    async def announce(self, symbol: str, ws_symbol: str, kinds: list[str]) -> bool:
+        """Tell the ingest that one pair's subscription changed (after the commit)."""
+        payload = subscriptions.change_message(symbol, ws_symbol, kinds)
+        return await self.fanout.publish(SUBSCRIPTIONS_CHANGED, payload)
+
+    async def _seed(self) -> None:
+        async with self.sessions() as session:
+            seeded = await subscriptions.seed(
+                session, self.settings.market_seed_symbols, actor=SYSTEM_ACTOR
+            )
+            await session.commit()
+        for sub in seeded:
+            await self.announce(sub.symbol, sub.ws_symbol, list(sub.kinds))
+        if seeded:
+            log.info("market subscriptions seeded", symbols=[s.symbol for s in seeded])
+
+    async def _start_feed(self) -> None:
+        """Construct the ingest once (it registers its metrics) and start it, retrying a
+        failed start with backoff; readiness reports the error meanwhile."""
+        try:
+            # Imported here: only processes that run the ingest load it.
+            from aether.marketdata.feed import MarketFeed
+        except ImportError as exc:
+            self.feed_error = f"the ingest module is missing: {exc}"
+            log.error("ingest unavailable", error=self.feed_error)
+            return
+        feed = MarketFeed(self.settings, self.urls, self.metrics_registry)
+        self._constructed_feed = feed  # stopped on shutdown even if a start is under way
+        delay = 1.0
+        while True:
+            try:
+                await feed.start()
+            except Exception as exc:
+                self.feed_error = redact_text(f"{type(exc).__name__}: {exc}")[:300]
+                log.warning("ingest failed to start", error=self.feed_error)
+                with suppress(Exception):
+                    await feed.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            self.feed, self.feed_error = feed, None
+            return
+
+    async def _after_first_load(self) -> None:
+        await self.registry.wait_loaded()
+        try:
+            await self._seed()
+        except Exception as exc:  # seeding is a convenience; the API still serves without it
+            log.error("seeding market subscriptions failed", error=type(exc).__name__)
+        await self._start_feed()
+
+    async def start(self) -> None:
+        self.fanout.connect(self.urls.nats_url)
+        await self.fanout.wait_connected(timeout=2.0)
+        self.registry.start()
+        self._startup = asyncio.create_task(self._after_first_load(), name="market-startup")
+
+    async def stop(self) -> None:
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._startup
+        if self._constructed_feed is not None:
+            await self._constructed_feed.stop()
+            self.feed = self._constructed_feed = None
+        await self.registry.stop()
+        await self.fanout.close()
+
+
+def build_market_services(
+    settings: Settings,
+    urls: ServerUrls,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics_registry: CollectorRegistry,
+) -> MarketServices:
+    """The services, not yet started."""
+    return MarketServices(
+        settings=settings,
+        urls=urls,
+        sessions=sessions,
+        metrics_registry=metrics_registry,
+        registry=InstrumentRegistry(settings, sessions),
+        fanout=MarketFanout(
+            queue_size=settings.ws_market_queue_size,
+            max_connections_per_key=settings.ws_market_max_connections_per_key,
+        ),
+    )

@@ -1,0 +1,197 @@
+"""Subscriptions: validation naming the pair, admin-only changes, the control message on real
+NATS, the first-start seed, and survival across an app restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as Nats
+
+from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
+from aether.ops.endpoints import ServerUrls
+from tests.conftest import Seed
+from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.market_api_helpers import loaded, market_settings, running_app
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    yield from serve("replay", 3600.0)
+
+
+@pytest.fixture
+async def bus(aether_urls: ServerUrls) -> AsyncIterator[Nats]:
+    client = await nats.connect(aether_urls.nats_url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
+    async with asyncio.timeout(5):
+        return await queue.get()
+
+
+async def test_unknown_and_non_usd_pairs_and_bad_kinds_are_422_naming_them(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, tmp_path: Path
+) -> None:
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=[])
+    admin = aether_seed.admin.headers
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        answers = {
+            symbol: await client.post(
+                "/api/v1/subscriptions", json={"symbol": symbol, "kinds": ["trade"]}, headers=admin
+            )
+            for symbol in ("ETHXBT", "XBTEUR", "FOOUSD", "xbtusd")
+        }
+        bad_kind = await client.post(
+            "/api/v1/subscriptions",
+            json={"symbol": "XBTUSD", "kinds": ["trade", "candles"]},
+            headers=admin,
+        )
+        empty = await client.post(
+            "/api/v1/subscriptions", json={"symbol": "XBTUSD", "kinds": []}, headers=admin
+        )
+        listing = await client.get("/api/v1/subscriptions", headers=aether_seed.alice.headers)
+    for symbol, response in answers.items():
+        assert response.status_code == 422, (symbol, response.text)
+        error = response.json()["error"]
+        assert symbol in error["message"]
+        assert error["fields"][0]["field"] == "body.symbol"
+    assert "quoted in XBT, not USD" in answers["ETHXBT"].json()["error"]["message"]
+    assert (
+        "not a pair the instrument registry knows" in answers["FOOUSD"].json()["error"]["message"]
+    )
+    assert bad_kind.status_code == 422
+    assert "'candles'" in bad_kind.json()["error"]["message"]
+    assert bad_kind.json()["error"]["fields"][0]["field"] == "body.kinds"
+    assert empty.status_code == 422
+    assert listing.status_code == 200
+    assert listing.json() == []
+
+
+async def test_changes_need_a_platform_admin_and_reading_needs_read(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, tmp_path: Path
+) -> None:
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=[])
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        body = {"symbol": "XBTUSD", "kinds": ["trade"]}
+        as_bob = await client.post(
+            "/api/v1/subscriptions", json=body, headers=aether_seed.bob.headers
+        )
+        delete_as_alice = await client.delete(
+            "/api/v1/subscriptions/XBTUSD", headers=aether_seed.alice.headers
+        )
+        missing = await client.delete(
+            "/api/v1/subscriptions/XBTUSD", headers=aether_seed.admin.headers
+        )
+    assert as_bob.status_code == 403  # an account admin, but not a platform admin
+    assert delete_as_alice.status_code == 403
+    assert missing.status_code == 404
+
+
+async def test_post_and_delete_are_stored_audited_and_announced(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
+) -> None:
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+
+    async def collect(msg: nats.aio.msg.Msg) -> None:
+        await received.put(json.loads(msg.data))
+
+    await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
+    await bus.flush()
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=[])
+    admin = aether_seed.admin.headers
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        created = await client.post(
+            "/api/v1/subscriptions",
+            json={"symbol": "XBTUSD", "kinds": ["ohlc", "trade", "trade"]},
+            headers=admin,
+        )
+        on_create = await _next(received)
+        changed = await client.post(
+            "/api/v1/subscriptions", json={"symbol": "XBTUSD", "kinds": ["book"]}, headers=admin
+        )
+        on_change = await _next(received)
+        listing = (await client.get("/api/v1/subscriptions", headers=admin)).json()
+        removed = await client.delete("/api/v1/subscriptions/XBTUSD", headers=admin)
+        on_delete = await _next(received)
+        audit = (
+            await client.get(
+                "/api/v1/audit", params={"action": "market_subscription.set"}, headers=admin
+            )
+        ).json()
+        audit += (
+            await client.get(
+                "/api/v1/audit", params={"action": "market_subscription.removed"}, headers=admin
+            )
+        ).json()
+    assert created.status_code == 200, created.text
+    assert created.json()["kinds"] == ["trade", "ohlc"]  # canonical order, no repeats
+    assert created.json()["announced"] is True
+    assert on_create == {"symbol": "XBTUSD", "ws_symbol": "BTC/USD", "kinds": ["trade", "ohlc"]}
+    assert changed.json()["kinds"] == ["book"]
+    assert on_change["kinds"] == ["book"]
+    assert [(s["symbol"], s["kinds"], s["created_by"]) for s in listing] == [
+        ("XBTUSD", ["book"], "user:root")
+    ]
+    assert removed.status_code == 200
+    assert on_delete == {"symbol": "XBTUSD", "ws_symbol": "BTC/USD", "kinds": []}
+    assert [e["action"] for e in audit] == [
+        "market_subscription.set",
+        "market_subscription.set",
+        "market_subscription.removed",
+    ]
+    assert audit[1]["details"]["previous_kinds"] == ["trade", "ohlc"]
+
+
+async def test_seed_on_first_start_only_and_subscriptions_survive_a_restart(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
+) -> None:
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+
+    async def collect(msg: nats.aio.msg.Msg) -> None:
+        await received.put(json.loads(msg.data))
+
+    await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
+    await bus.flush()
+    admin = aether_seed.admin.headers
+    # FOOUSD is not a Kraken pair: the seed takes only what the registry lists as online.
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=["XBTUSD", "FOOUSD"])
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        seeded = await _next(received)
+        assert seeded == {
+            "symbol": "XBTUSD",
+            "ws_symbol": "BTC/USD",
+            "kinds": ["book", "trade", "ticker", "ohlc"],
+        }
+        added = await client.post(
+            "/api/v1/subscriptions", json={"symbol": "ETHUSD", "kinds": ["trade"]}, headers=admin
+        )
+        assert added.status_code == 200
+        removed = await client.delete("/api/v1/subscriptions/XBTUSD", headers=admin)
+        assert removed.status_code == 200
+    # A new app over the same database: ETHUSD is still there; XBTUSD, removed by an
+    # operator, is not seeded again.
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        await asyncio.sleep(0.3)  # time for a (wrong) second seed to happen
+        listing = (await client.get("/api/v1/subscriptions", headers=admin)).json()
+        seeds = (
+            await client.get(
+                "/api/v1/audit", params={"action": "market_subscription.seeded"}, headers=admin
+            )
+        ).json()
+    assert [(s["symbol"], s["kinds"]) for s in listing] == [("ETHUSD", ["trade"])]
+    assert len(seeds) == 1
+    assert seeds[0]["details"]["not_online"] == ["FOOUSD"]
