@@ -207,6 +207,7 @@ def build_runtime(
     speed: float = 1.0,
     tick_seconds: float = 0.05,
     rate_limits: bool = True,
+    shape: BookShape | None = None,
 ) -> EmulatorRuntime:
     """A runtime trading the pairs of ``instruments`` the chosen market can drive: ``replay``
     plays the shipped XBTUSD/ETHUSD hourly slices (in a loop); ``synthetic`` runs the seeded
@@ -227,5 +228,10 @@ def build_runtime(
         raise ValueError(f"no instrument the {market} market can drive: {sorted(instruments)}")
     traded = {pair: instruments[pair] for pair in generators}
     return EmulatorRuntime(
-        traded, generators, speed=speed, tick_seconds=tick_seconds, rate_limits=rate_limits
+        traded,
+        generators,
+        speed=speed,
+        tick_seconds=tick_seconds,
+        rate_limits=rate_limits,
+        shape=shape,
     )
