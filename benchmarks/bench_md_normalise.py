@@ -25,10 +25,8 @@ import cProfile
 import json
 import pstats
 import socket
-import threading
 import time
 
-import uvicorn
 import websockets
 from rich.console import Console
 from rich.table import Table
@@ -37,32 +35,25 @@ from aether.domain.events import BookSnapshot
 from aether.emulator.app import create_app
 from aether.emulator.runtime import build_runtime
 from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.ops.platform import Sidecar, SidecarThread
 from aether.venues.kraken.ws import KrakenMarketStream
 from aether.venues.kraken.ws_receive import StreamGap
 
 SYMBOLS = ["BTC/USD", "ETH/USD"]
 
 
-def _free_port() -> int:
+def _port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def start_emulator(speed: float) -> tuple[uvicorn.Server, threading.Thread, str]:
+def start_emulator(speed: float) -> tuple[SidecarThread, str]:
     runtime = build_runtime(load_instrument_snapshot(), market="synthetic", seed=7, speed=speed)
-    port = _free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise SystemExit("the emulator did not start")
-        time.sleep(0.02)
-    return server, thread, f"ws://127.0.0.1:{port}/v2"
+    server = SidecarThread(Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", _port()))
+    server.start()
+    return server, f"ws://127.0.0.1:{server.sidecar.port}/v2"
 
 
 async def record(url: str, wanted: int, seconds: float) -> list[str]:
@@ -127,7 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=150)
 
-    server, thread, url = start_emulator(args.speed)
+    server, url = start_emulator(args.speed)
 
     async def record_all() -> list[list[str]]:
         share = max(1, args.messages // args.connections)
@@ -137,8 +128,7 @@ def main() -> None:
     try:
         recordings = asyncio.run(record_all())
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
 
     raw = [text for recording in recordings for text in recording]
     updates, levels = book_traffic(raw)

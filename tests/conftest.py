@@ -149,6 +149,16 @@ async def aether_db_url(
 
 
 @pytest.fixture
+async def aether_pg(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection to this test's database (for COPY and raw SQL)."""
+    connection = await asyncpg.connect(aether_db_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
 async def aether_urls(aether_server_urls: ServerUrls, aether_db_url: str) -> ServerUrls:
     """Server URLs for one test: its own database, an emptied Redis database."""
     client = aioredis.from_url(aether_server_urls.redis_url)

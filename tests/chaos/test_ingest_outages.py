@@ -19,11 +19,11 @@ from aether.ops.localstack import LocalStack
 from aether.storage.migrate import upgrade
 from tests.integration.emulator.conftest import Emulator, serve
 from tests.integration.marketdata.test_feed import (
-    eventually,
     feed_settings,
     prepare_database,
     trade_counts,
 )
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")

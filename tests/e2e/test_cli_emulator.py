@@ -11,7 +11,8 @@ import time
 import httpx
 
 from tests.e2e.test_cli_platform import aether
-from tests.integration.emulator.conftest import Kraken, free_port
+from tests.integration.emulator.conftest import Kraken
+from tests.support.network import free_port
 
 
 def test_serve_create_an_account_and_stop_cleanly() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -46,19 +44,6 @@ async def running_app(
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield app, client
-
-
-async def eventually(check: Callable[[], Any], within: float = 10.0, every: float = 0.05) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy; fail after ``within``."""
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not true within {within}s"
-        await asyncio.sleep(every)
 
 
 async def loaded(app: FastAPI, within: float = 10.0) -> None:

@@ -16,12 +16,12 @@ from aether.storage.database import create_engine, session_factory
 from tests.conftest import Seed
 from tests.integration.emulator.conftest import Emulator, serve
 from tests.integration.market_api_helpers import (
-    eventually,
     loaded,
     market_settings,
     running_app,
     state_of,
 )
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ filled, sources are chosen by priority, and bad parameters are refused by name."
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,12 +34,8 @@ TRADES = "/api/v1/market/XBTUSD/trades"
 
 
 @pytest.fixture
-async def conn(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(aether_db_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def conn(aether_pg: asyncpg.Connection) -> asyncpg.Connection:
+    return aether_pg
 
 
 def _candle(minute: int, source: CandleSource, close: str = "100.5") -> CandleRecord:

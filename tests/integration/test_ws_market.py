@@ -26,8 +26,10 @@ from aether.ops.endpoints import ServerUrls
 from aether.security import key_store, users
 from aether.settings import Settings
 from tests.conftest import Seed
-from tests.integration.emulator.conftest import Emulator, free_port, serve
-from tests.integration.market_api_helpers import eventually, loaded, market_settings, state_of
+from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.market_api_helpers import loaded, market_settings, state_of
+from tests.support.network import free_port
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")

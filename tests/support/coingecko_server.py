@@ -11,19 +11,18 @@ answers that many requests with HTTP 429 and ``Retry-After: 1`` first.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from aether.ops.platform import Sidecar, SidecarThread
+from tests.support.network import free_port
 
 COINS = {"bitcoin": Decimal("40000"), "ethereum": Decimal("2500")}
 HOUR_MS = 3_600_000
@@ -94,19 +93,12 @@ class CoinGeckoServer:
         return Response(self.body(coin, from_s, to_s), media_type="application/json")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serve_coingecko(
     *, missing_hours: set[int] | None = None, rate_limit_first: int = 0
 ) -> Iterator[CoinGeckoServer]:
     """Run the server on a free loopback port until the block ends."""
-    port = _free_port()
+    port = free_port()
     state = CoinGeckoServer(
         f"http://127.0.0.1:{port}/api/v3", missing_hours or set(), rate_limit_first
     )
@@ -119,17 +111,9 @@ def serve_coingecko(
             )
         ]
     )
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the CoinGecko test server did not start")
-        time.sleep(0.02)
+    server = SidecarThread(Sidecar("CoinGecko test server", app, "127.0.0.1", port))
+    server.start()
     try:
         yield state
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()

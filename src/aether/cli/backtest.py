@@ -17,6 +17,7 @@ from aether.backtest.results import BacktestResult, RunSpec
 from aether.backtest.runner import Backtest, run_backtest
 from aether.backtest.trades_csv import write_trades_csv
 from aether.cli.output import console, errors, fail
+from aether.cli.times import epoch_seconds
 from aether.domain.bars import Bar
 from aether.domain.instruments import FeeSchedule, Instrument
 from aether.domain.universe import NotSpotUsdError, require_spot_usd
@@ -43,18 +44,6 @@ def _decimal(text: str, option: str, *, positive: bool = False) -> Decimal:
     if not value.is_finite() or value < 0 or (positive and value == 0):
         fail(f"{option}: {text!r} must be {'positive' if positive else 'zero or more'}")
     return value
-
-
-def _when(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{option}: {text!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -152,7 +141,7 @@ def backtest(
     path = _data_file(data, pair)
     if interval < 1:
         fail(f"--interval {interval}: must be at least 1 minute")
-    first, stop = _when(start, "--start"), _when(end, "--end")
+    first, stop = epoch_seconds(start, "--start"), epoch_seconds(end, "--end")
     cash_value = _decimal(cash, "--cash", positive=True)
     fees = None
     if fee_bps is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -23,6 +22,7 @@ from rich.table import Table
 
 from aether.cli.context import DataDirOption, database_url, run, settings_for
 from aether.cli.output import console, errors, fail, print_json
+from aether.cli.times import epoch_seconds
 from aether.marketdata.history import HistoryFormatError
 from aether.marketdata.imports.backfill import MAX_PAGE, BackfillFailed, backfill
 from aether.marketdata.imports.coingecko import check_coin, import_coingecko
@@ -45,21 +45,8 @@ T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
-def _when(text: str | None, option: str) -> int | None:
-    """Epoch seconds of an ISO 8601 date or time (UTC unless it names a zone)."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r}: not a date or time (use 2026-01-01 or 2026-01-01T00:00:00Z)")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
-
-
 def _epoch(text: str, option: str) -> int:
-    moment = _when(text, option)
+    moment = epoch_seconds(text, option)
     assert moment is not None  # _when returns None only for None
     return moment
 
@@ -217,7 +204,7 @@ def backfill_command(
         fail(f"--page-size {page_size}: must be 1 to {MAX_PAGE}")
     if parallel < 1:
         fail(f"--parallel {parallel}: must be at least 1")
-    since_s, until_s = _when(since, "--since"), _when(until, "--until")
+    since_s, until_s = epoch_seconds(since, "--since"), epoch_seconds(until, "--until")
     settings = settings_for(data_dir)
     url = database_url(settings)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NoReturn
 
 from aether.domain.bars import Bar
+from aether.marketdata.gaps import Gap, missing_runs
 
 __all__ = ["Gap", "HistoryFormatError", "find_gaps", "load_kraken_csv", "resample"]
 
@@ -32,15 +32,6 @@ class HistoryFormatError(ValueError):
         self.why = why
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {why}")
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """``missing`` intervals with no bar, from ``start`` (inclusive) to ``end`` (exclusive)."""
-
-    start: int
-    end: int
-    missing: int
 
 
 class _RowRejected(Exception):
@@ -201,13 +192,7 @@ def find_gaps(bars: Sequence[Bar]) -> list[Gap]:
     if not bars:
         return []
     interval = _check_series(bars)
-    gaps: list[Gap] = []
-    previous_end = bars[0].end
-    for bar in bars[1:]:
-        if bar.start > previous_end:
-            gaps.append(Gap(previous_end, bar.start, (bar.start - previous_end) // interval))
-        previous_end = bar.end
-    return gaps
+    return missing_runs((bar.start for bar in bars), interval, bars[0].start, bars[-1].end)
 
 
 def resample(bars: Sequence[Bar], interval: int) -> list[Bar]:

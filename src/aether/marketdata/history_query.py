@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.bus.subjects import is_symbol
+from aether.marketdata import gaps
 from aether.marketdata.records import CandleSource, datetime_to_ns, ns_to_datetime
 from aether.storage.tables import CandleRow, MarketGapRow, MarketTradeRow
 
@@ -228,12 +229,6 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max(known) if known else None
 
 
-def _align_up(moment: datetime, interval_s: int) -> datetime:
-    """The first interval start at or after ``moment`` (starts are epoch multiples)."""
-    step_us = interval_s * 1_000_000
-    return _from_us(-(-_us(moment) // step_us) * step_us)
-
-
 def _align_down(moment: datetime, interval_s: int) -> datetime:
     step_us = interval_s * 1_000_000
     return _from_us(_us(moment) // step_us * step_us)
@@ -242,19 +237,17 @@ def _align_down(moment: datetime, interval_s: int) -> datetime:
 def missing_runs(
     starts: Sequence[datetime], lo: datetime, hi: datetime, interval_s: int
 ) -> list[MissingRun]:
-    """Runs of interval starts in ``[lo, hi)`` that no start in ``starts`` (ascending)
-    occupies. A start off the epoch grid occupies the interval it falls in."""
-    step = timedelta(seconds=interval_s)
-    expected, stop = _align_up(lo, interval_s), _align_up(hi, interval_s)
-    runs = []
-    for start in starts:
-        slot = _align_down(start, interval_s)
-        if slot > expected:
-            runs.append(MissingRun(expected, slot, (slot - expected) // step))
-        expected = max(expected, slot + step)
-    if stop > expected:
-        runs.append(MissingRun(expected, stop, (stop - expected) // step))
-    return runs
+    """Runs of interval starts in ``[lo, hi)`` that no start in ``starts`` occupies (see
+    :func:`aether.marketdata.gaps.missing_runs`: bounds rounded up to the grid, a start off
+    it occupies its interval)."""
+    us = 1_000_000
+    runs = gaps.missing_runs(
+        (_us(start) // us for start in starts),
+        interval_s,
+        -(-_us(lo) // us),
+        -(-_us(hi) // us),
+    )
+    return [MissingRun(_from_us(r.start * us), _from_us(r.end * us), r.missing) for r in runs]
 
 
 async def _recorded_gaps(

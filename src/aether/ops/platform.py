@@ -54,8 +54,12 @@ class Sidecar:
         return f"http://{self.host}:{self.port}"
 
 
-class _SidecarThread:
-    """A sidecar served by uvicorn in a thread of this process (signals stay with the API)."""
+class SidecarThread:
+    """A sidecar served by uvicorn in a thread of this process (signals stay with the API).
+
+    Tests and benchmarks use it too, to serve an app (the emulator, a stand-in for an
+    outside API) on a loopback port.
+    """
 
     def __init__(self, sidecar: Sidecar) -> None:
         self.sidecar = sidecar
@@ -263,7 +267,7 @@ def run_foreground(
     )
     needed = embedded_needed(settings)
     stack = LocalStack(settings.data_dir, durable=True) if needed else None
-    running: list[_SidecarThread] = []
+    running: list[SidecarThread] = []
     try:
         if stack is not None:
             if not settings.embedded_servers:
@@ -274,7 +278,7 @@ def run_foreground(
         say("applying database migrations")
         upgrade(urls.database_url)
         for sidecar in sidecars:
-            thread = _SidecarThread(sidecar)
+            thread = SidecarThread(sidecar)
             thread.start()
             running.append(thread)
             say(f"serving the {sidecar.name} on {sidecar.base_url}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,19 +11,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 
 from aether.emulator.app import create_app
 from aether.emulator.runtime import EmulatorRuntime, build_runtime
 from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.ops.platform import Sidecar, SidecarThread
 from aether.venues.kraken.signing import api_sign
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.network import free_port
 
 
 @dataclass
@@ -102,22 +94,16 @@ class Kraken:
 
 def serve(market: str, speed: float) -> Iterator[Emulator]:
     runtime = build_runtime(load_instrument_snapshot(), market=market, seed=7, speed=speed)
-    port = free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the emulator did not start"
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
+    server = SidecarThread(
+        Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", free_port())
+    )
+    server.start()
+    url = server.sidecar.base_url
     with httpx.Client(base_url=url, timeout=10) as http:
         try:
             yield Emulator(url, http, runtime)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+            server.stop()
 
 
 @pytest.fixture(scope="module")

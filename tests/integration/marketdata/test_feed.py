@@ -4,8 +4,7 @@ without duplicates, per-pair subscription changes (table and control subject).""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from aether.marketdata.feed import MarketFeed
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from tests.integration.emulator.conftest import Emulator, serve
+from tests.support.polling import eventually
 
 PAIRS = {"XBTUSD": "BTC/USD", "ETHUSD": "ETH/USD"}
 
@@ -67,18 +67,6 @@ async def prepare_database(url: str, subscriptions: dict[str, list[str]]) -> Non
             )
     finally:
         await conn.close()
-
-
-async def eventually(check: Callable[[], Any], within: float = 15.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not true within {within}s"
-        await asyncio.sleep(0.05)
 
 
 async def trade_counts(url: str) -> tuple[int, int]:

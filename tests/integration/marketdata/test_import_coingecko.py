@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 
 import asyncpg
@@ -26,12 +26,8 @@ def server() -> Iterator[CoinGeckoServer]:
 
 
 @pytest.fixture
-async def conn(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(aether_db_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def conn(aether_pg: asyncpg.Connection) -> asyncpg.Connection:
+    return aether_pg
 
 
 class _Sleeps:

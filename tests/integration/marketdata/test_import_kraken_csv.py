@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,12 +16,8 @@ SLICE = shipped_data("kraken_XBTUSD_60.csv")
 
 
 @pytest.fixture
-async def conn(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(aether_db_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def conn(aether_pg: asyncpg.Connection) -> asyncpg.Connection:
+    return aether_pg
 
 
 async def _counts(conn: asyncpg.Connection) -> tuple[int, int]:

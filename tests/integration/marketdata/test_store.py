@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import asyncpg
@@ -15,12 +14,8 @@ NS = 1_000_000_000
 
 
 @pytest.fixture
-async def conn(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(aether_db_url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def conn(aether_pg: asyncpg.Connection) -> asyncpg.Connection:
+    return aether_pg
 
 
 def _trade(trade_id: int, price: str = "50000.1") -> TradeRecord:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -47,62 +45,29 @@ CursorQuery = Annotated[
 ]
 
 
-class SpanOut(BaseModel):
-    start: datetime | None = Field(description="Inclusive; null when the request was open")
-    end: datetime | None = Field(description="Exclusive; null when the request was open")
-
-
-class MissingOut(BaseModel):
-    start: datetime
-    end: datetime
-    intervals: int
-
-
-class RecordedGapOut(BaseModel):
-    kind: str
-    start: datetime
-    end: datetime | None = Field(description="null while the gap is still open")
-    reason: str
-    source: str
-
-
-class CandleOut(BaseModel):
-    start: datetime
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    trades: int
-    source: str
+# The page parts are the query module's own dataclasses: pydantic serialises them as they
+# are (datetimes as ISO 8601, Decimals as strings).
 
 
 class CandlesOut(BaseModel):
     symbol: str
     interval_s: int
     source: CandleSource | None = Field(description="null: one candle per interval by priority")
-    span: SpanOut
-    candles: list[CandleOut]
-    missing: list[MissingOut] = Field(description="Intervals in the span with no stored candle")
-    recorded_gaps: list[RecordedGapOut]
+    span: history.Span = Field(description="[start, end); an end is null when it was open")
+    candles: list[history.Candle]
+    missing: list[history.MissingRun] = Field(
+        description="Intervals in the span with no stored candle"
+    )
+    recorded_gaps: list[history.RecordedGap]
     gaps_truncated: bool = Field(description=f"more than {history.MAX_RECORDED_GAPS} gaps")
     next_cursor: str | None
 
 
-class TradeOut(BaseModel):
-    trade_id: int
-    ts: datetime
-    price: Decimal
-    quantity: Decimal
-    side: str
-    source: str
-
-
 class TradesOut(BaseModel):
     symbol: str
-    span: SpanOut
-    trades: list[TradeOut]
-    recorded_gaps: list[RecordedGapOut]
+    span: history.Span
+    trades: list[history.Trade]
+    recorded_gaps: list[history.RecordedGap]
     gaps_truncated: bool
     next_cursor: str | None
 
@@ -116,17 +81,6 @@ def _invalid(error: history.HistoryQueryError) -> ApiError:
         f"invalid request: {field}: {error.message}",
         fields=[{"field": field, "message": error.message}],
     )
-
-
-def _span(span: history.Span) -> SpanOut:
-    return SpanOut(start=span.start, end=span.end)
-
-
-def _gaps(gaps: list[history.RecordedGap]) -> list[RecordedGapOut]:
-    return [
-        RecordedGapOut(kind=g.kind, start=g.start, end=g.end, reason=g.reason, source=g.source)
-        for g in gaps
-    ]
 
 
 @router.get(
@@ -169,22 +123,10 @@ async def get_candles(
         symbol=symbol,
         interval_s=query.interval_s,
         source=source,
-        span=_span(page.span),
-        candles=[
-            CandleOut(
-                start=c.start,
-                open=c.open,
-                high=c.high,
-                low=c.low,
-                close=c.close,
-                volume=c.volume,
-                trades=c.trades,
-                source=c.source,
-            )
-            for c in page.candles
-        ],
-        missing=[MissingOut(start=m.start, end=m.end, intervals=m.intervals) for m in page.missing],
-        recorded_gaps=_gaps(page.recorded_gaps),
+        span=page.span,
+        candles=page.candles,
+        missing=page.missing,
+        recorded_gaps=page.recorded_gaps,
         gaps_truncated=page.gaps_truncated,
         next_cursor=page.next_cursor,
     )
@@ -215,19 +157,9 @@ async def get_trades(
         raise _invalid(exc) from exc
     return TradesOut(
         symbol=symbol,
-        span=_span(page.span),
-        trades=[
-            TradeOut(
-                trade_id=t.trade_id,
-                ts=t.ts,
-                price=t.price,
-                quantity=t.quantity,
-                side=t.side,
-                source=t.source,
-            )
-            for t in page.trades
-        ],
-        recorded_gaps=_gaps(page.recorded_gaps),
+        span=page.span,
+        trades=page.trades,
+        recorded_gaps=page.recorded_gaps,
         gaps_truncated=page.gaps_truncated,
         next_cursor=page.next_cursor,
     )

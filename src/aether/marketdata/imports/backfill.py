@@ -34,9 +34,9 @@ import asyncpg
 
 from aether.marketdata import store
 from aether.marketdata.candle_builder import candles_from_trades, interval_start
+from aether.marketdata.gaps import missing_runs
 from aether.marketdata.imports.cursors import cursor_int, load_cursor, save_cursor
 from aether.marketdata.imports.errors import ImportInputError, ImportSourceError
-from aether.marketdata.imports.gaps import missing_runs
 from aether.marketdata.imports.kraken_trades import parse_trades_page
 from aether.marketdata.imports.report import ImportReport, iso_utc
 from aether.marketdata.records import GapRecord, TradeRecord, datetime_to_ns, ns_to_datetime
