@@ -39,12 +39,13 @@ from aether.bus.subjects import SUBSCRIPTIONS_CHANGED, market_subject
 from aether.domain.bars import Bar
 from aether.domain.events import BookSnapshot, MarketDataFresh, MarketDataStale, Quote, Tick
 from aether.marketdata import wire
-from aether.marketdata.feed_candles import LiveCandles
+from aether.marketdata.feed_candles import LiveCandles, received_candle
+from aether.marketdata.feed_gaps import OpenGaps
 from aether.marketdata.feed_metrics import FeedMetrics
 from aether.marketdata.feed_subscriptions import Followed, parse_change, read_subscriptions
 from aether.marketdata.feed_writer import IngestWriter, plain_postgres_url
 from aether.marketdata.freshness import FreshnessTracker
-from aether.marketdata.records import CandleRecord, GapRecord, TradeRecord
+from aether.marketdata.records import GapRecord, TradeRecord
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
@@ -58,7 +59,7 @@ CANDLE_MINUTES = 1
 
 
 class MarketFeed:
-    """The ingest service the API process runs (also runnable alone: ``run_feed``)."""
+    """The ingest service the API process runs (``start`` it, ``stop`` it)."""
 
     def __init__(
         self,
@@ -108,7 +109,7 @@ class MarketFeed:
         self._followed: dict[str, Followed] = {}
         self._by_ws: dict[str, str] = {}  # v2 name -> altname
         self._subjects: dict[tuple[str, str], str] = {}
-        self._open_gaps: dict[tuple[str, str], GapRecord] = {}
+        self.gaps = OpenGaps()
         self._control_client: Client | None = None
         self._changing = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -192,8 +193,8 @@ class MarketFeed:
         self._by_ws.pop(ws_symbol, None)
         self.freshness.forget(symbol)
         self.candles.forget(symbol)
-        for key in [k for k in self._open_gaps if k[0] == symbol]:
-            del self._open_gaps[key]
+        for closed in self.gaps.forget(symbol, self.clock()):
+            self.writer.add_gap(closed)
         for gauge in (self.metrics.data_age, self.metrics.ingest_lag, self.metrics.stale):
             with contextlib.suppress(KeyError):
                 gauge.remove(symbol)
@@ -327,10 +328,7 @@ class MarketFeed:
         self._count_mismatches()
 
     def _store_candle(self, symbol: str, bar: Bar) -> None:
-        candle = CandleRecord(
-            symbol, bar.interval, "kraken-ws", bar.start, bar.open, bar.high, bar.low,
-            bar.close, bar.volume, bar.trades,
-        )  # fmt: skip
+        candle = received_candle(symbol, bar)
         self.writer.add_candle(candle)
         self.candles.received(candle)
         self._count_mismatches()
@@ -356,24 +354,17 @@ class MarketFeed:
             self.metrics.checksum_failures.inc()
         if event.channel == "trade":
             self.candles.reset(symbol)
-        key = (symbol, event.channel)
-        if key in self._open_gaps:
+        gap = self.gaps.open(symbol, event.channel, event.ts_ns, f"websocket: {event.reason}")
+        if gap is None:
             return  # the open gap already covers it
-        gap = GapRecord(
-            symbol, event.channel, event.ts_ns, None, f"websocket: {event.reason}", "ingest"
-        )
-        self._open_gaps[key] = gap
         self.writer.add_gap(gap)
         self.metrics.gaps.labels(event.reason).inc()
         await self._announce_gap(gap, event.ts_ns)
 
     async def _close_gap(self, symbol: str, kind: str, now: int) -> None:
-        gap = self._open_gaps.pop((symbol, kind), None)
-        if gap is None:
+        closed = self.gaps.close(symbol, kind, now)
+        if closed is None:
             return
-        closed = GapRecord(
-            gap.symbol, gap.kind, gap.start_ns, max(now, gap.start_ns), gap.reason, gap.source
-        )
         self.writer.add_gap(closed)
         await self._announce_gap(closed, now)
 
@@ -403,15 +394,3 @@ class MarketFeed:
         while True:
             await asyncio.sleep(period)
             await self.check_freshness()
-
-
-async def run_feed(
-    settings: Settings, urls: ServerUrls, registry: CollectorRegistry | None = None
-) -> None:
-    """Run the ingest until cancelled (for benchmarks and standalone use)."""
-    feed = MarketFeed(settings, urls, registry or CollectorRegistry())
-    await feed.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await feed.stop()

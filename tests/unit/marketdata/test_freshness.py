@@ -46,3 +46,24 @@ def test_pairs_are_independent_and_forgotten_pairs_are_silent() -> None:
 def test_a_threshold_must_be_positive() -> None:
     with pytest.raises(ValueError, match="stale_after_seconds"):
         FreshnessTracker(0)
+
+
+def test_open_gaps_open_once_close_with_an_end_and_close_when_forgotten() -> None:
+    from aether.marketdata.feed_gaps import OpenGaps
+
+    gaps = OpenGaps()
+    first = gaps.open("XBTUSD", "trade", 10, "websocket: connection lost")
+    assert first is not None
+    assert first.end_ns is None
+    assert gaps.open("XBTUSD", "trade", 12, "websocket: checksum mismatch") is None
+    closed = gaps.close("XBTUSD", "trade", 20)
+    assert closed is not None
+    assert (closed.start_ns, closed.end_ns, closed.reason) == (10, 20, first.reason)
+    assert gaps.close("XBTUSD", "trade", 21) is None
+    gaps.open("ETHUSD", "book", 30, "websocket: connection lost")
+    gaps.open("ETHUSD", "trade", 31, "websocket: connection lost")
+    assert sorted((g.kind, g.end_ns) for g in gaps.forget("ETHUSD", 40)) == [
+        ("book", 40),
+        ("trade", 40),
+    ]
+    assert gaps.forget("ETHUSD", 41) == []
