@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aether.domain.events import VenueEvent
+from aether.domain.bars import Bar
+from aether.domain.events import Tick, VenueEvent
 from aether.domain.orders import OrderRequest
 
 
@@ -30,3 +31,11 @@ class Venue(Protocol):
     def poll(self) -> list[VenueEvent]:
         """Events since the last poll, oldest first (an empty list when nothing happened)."""
         ...
+
+
+class SimulatedMarket(Protocol):
+    """A simulated venue that must see market data before the engine does."""
+
+    def on_bar(self, bar: Bar) -> None: ...
+
+    def on_trade(self, tick: Tick) -> None: ...

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
 
 from aether.domain.accounts import TradingState
 from aether.domain.bars import Bar
@@ -42,37 +40,18 @@ from aether.domain.orders import (
     OrderType,
     Side,
 )
-from aether.domain.venue import Venue
+from aether.domain.venue import SimulatedMarket, Venue
 from aether.engine.config import TradingConfig
 from aether.engine.entry_size import size_entry
 from aether.engine.indicators import AverageTrueRange
 from aether.engine.portfolio import InsufficientFundsError, Portfolio
+from aether.engine.refusals import Refusal, account_view
 from aether.engine.strategy import Strategy
 from aether.risk.drawdown_guard import DrawdownGuard
 from aether.risk.exits import ExitKind, ExitLevels, levels_for_entry, on_price
-from aether.risk.pre_trade import AccountView, RuleFailure, Verdict, check_order
+from aether.risk.pre_trade import RuleFailure, Verdict, check_order
 
 NS = 1_000_000_000
-RATE_WINDOW_NS = 60 * NS
-
-
-class SimulatedMarket(Protocol):
-    """A simulated venue that must see market data before the engine does."""
-
-    def on_bar(self, bar: Bar) -> None: ...
-
-    def on_trade(self, tick: Tick) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """An order the engine did not send, and every rule that stopped it."""
-
-    ts_ns: int
-    symbol: str
-    side: Side
-    reason: str  # the strategy's reason tag for the order
-    failures: tuple[RuleFailure, ...]
 
 
 class Engine:
@@ -398,23 +377,16 @@ class Engine:
     def _check(
         self, order: Order, instrument: Instrument, price: Decimal, fee_rate: Decimal
     ) -> Verdict:
-        recent = self._recent
-        horizon = self._now - RATE_WINDOW_NS
-        while recent and recent[0] <= horizon:
-            recent.popleft()
-        portfolio = self.portfolio
-        account = AccountView(
+        account = account_view(
+            self.portfolio,
+            self.instruments,
+            instrument,
             trading_state=self.trading_state,
-            available={
-                portfolio.quote: portfolio.available(portfolio.quote),
-                instrument.base: portfolio.available(instrument.base),
-            },
-            positions={s: portfolio.total(i.base) for s, i in self.instruments.items()},
-            marks=dict(self._marks),
+            marks=self._marks,
             open_orders=len(self.open_orders),
-            recent_order_times_ns=tuple(recent),
+            recent=self._recent,
             now_ns=self._now,
-            stale_symbols=frozenset(self.stale),
+            stale=self.stale,
         )
         return check_order(
             order.request,
