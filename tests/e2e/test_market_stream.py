@@ -85,6 +85,10 @@ def test_up_streams_live_trades_to_an_authenticated_client(aether_stack_dir: Pat
         assert code == 4001
         assert reason
 
+        metrics = httpx.get(f"{base}/metrics").text
+        assert 'aether_market_data_age_seconds{symbol="XBTUSD"}' in metrics
+        assert 'aether_market_ingest_lag_seconds{symbol="XBTUSD"}' in metrics
+
         listed = httpx.get(
             f"{base}/api/v1/instruments", headers={"Authorization": f"Bearer {key}"}
         ).json()
