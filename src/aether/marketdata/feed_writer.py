@@ -16,6 +16,7 @@ Rules a caller must know:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -114,11 +115,10 @@ class IngestWriter:
     async def run(self) -> None:
         """Flush forever (cancel to stop; ``close`` makes a last attempt)."""
         while True:
-            try:
+            # Woken early when a batch is full, else every flush_seconds.
+            with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.flush_seconds):
                     await self._wake.wait()
-            except TimeoutError:
-                pass
             self._wake.clear()
             if not await self.flush():
                 await asyncio.sleep(self.retry_seconds)
