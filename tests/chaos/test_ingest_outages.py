@@ -28,7 +28,9 @@ from tests.support.polling import eventually
 
 @pytest.fixture(scope="module")
 def market() -> Iterator[Emulator]:
-    yield from serve("synthetic", 3000.0)
+    # A modest pace: the emulator runs in this process and must not starve the feed of the
+    # GIL on a loaded two-core machine (with coverage on).
+    yield from serve("synthetic", 600.0)
 
 
 @pytest.fixture
@@ -68,7 +70,9 @@ async def test_a_nats_outage_keeps_the_websocket_and_is_recorded_as_a_gap(
         await eventually(lambda: feed.readiness()[0])
         connections = feed.stream.connections
         await asyncio.to_thread(local.server("nats").stop, 10)
-        _ok, detail = await eventually(lambda: (r := feed.readiness()) and not r[0] and r)
+        _ok, detail = await eventually(
+            lambda: (r := feed.readiness()) and not r[0] and r, within=30
+        )
         assert "bus unreachable" in detail
         # Events keep arriving and are not published (nothing is queued for later).
         await eventually(lambda: registry.get_sample_value("aether_market_unpublished_total"))
@@ -111,7 +115,9 @@ async def test_a_postgres_outage_buffers_drops_the_oldest_and_records_the_hole(
         await eventually(lambda: trade_counts(urls.database_url))
         connections = feed.stream.connections
         await asyncio.to_thread(local.server("postgres").stop, 10)
-        _ok, detail = await eventually(lambda: (r := feed.readiness()) and not r[0] and r)
+        _ok, detail = await eventually(
+            lambda: (r := feed.readiness()) and not r[0] and r, within=30
+        )
         assert "database unreachable" in detail
         await eventually(lambda: feed.writer.dropped > 0, within=30)
         assert feed.stream.connected
