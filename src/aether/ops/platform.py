@@ -26,7 +26,6 @@ import structlog
 import uvicorn
 from pydantic import SecretStr
 
-from aether.api.app import create_app
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
 from aether.ops.logs import configure_logging
@@ -282,6 +281,10 @@ def run_foreground(
             thread.start()
             running.append(thread)
             say(f"serving the {sidecar.name} on {sidecar.base_url}")
+        # Imported here: CLI commands that only need the database URL import this module,
+        # and the API stack would cost them most of a second.
+        from aether.api.app import create_app
+
         app = create_app(settings, urls)
         config = uvicorn.Config(
             app,
