@@ -1,0 +1,92 @@
+"""NATS killed under a connected `WS /ws/market` client: the client stays connected, is told
+the bus is down and up again, and live data resumes once it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from aether.accounts import service as accounts
+from aether.ops.endpoints import ServerUrls
+from aether.ops.localstack import LocalStack
+from aether.storage.database import create_engine, session_factory
+from aether.storage.migrate import upgrade
+from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.market_api_helpers import market_settings
+from tests.integration.test_ws_market import authenticated, served
+
+
+@pytest.fixture(scope="module")
+def market() -> Iterator[Emulator]:
+    yield from serve("synthetic", 600.0)
+
+
+@pytest.fixture
+async def stack(
+    aether_stack_dir: Path, aether_server_urls: ServerUrls
+) -> AsyncIterator[tuple[LocalStack, ServerUrls]]:
+    """PostgreSQL and NATS of this test's own (NATS gets killed); the session's Redis."""
+    local = LocalStack(aether_stack_dir, durable=False)
+    await asyncio.to_thread(local.start, ["postgres", "nats"])
+    try:
+        own = local.urls()
+        await asyncio.to_thread(upgrade, own.database_url)
+        yield local, ServerUrls(own.database_url, own.nats_url, aether_server_urls.redis_url)
+    finally:
+        await asyncio.to_thread(local.stop)
+
+
+async def admin_key(database_url: str) -> str:
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with session_factory(engine)() as session:
+            done = await accounts.initialise(
+                session,
+                company_name="Company",
+                director_names=["A", "B"],
+                admin_name="root",
+                actor="system:test",
+            )
+            await session.commit()
+            return done.admin_key.token
+    finally:
+        await engine.dispose()
+
+
+async def next_frame(ws: ClientConnection, wanted: dict[str, Any], within: float) -> None:
+    """Read frames until one carries every key/value of ``wanted``."""
+    async with asyncio.timeout(within):
+        while True:
+            frame = json.loads(await ws.recv())
+            if all(frame.get(key) == value for key, value in wanted.items()):
+                return
+
+
+async def test_a_market_client_rides_out_a_bus_outage(
+    market: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+) -> None:
+    local, urls = stack
+    token = await admin_key(urls.database_url)
+    settings = market_settings(tmp_path, market.url)  # XBTUSD and ETHUSD are seeded
+    async with served(settings, urls) as (url, _app):
+        ws = await authenticated(url, token)
+        try:
+            await ws.send(json.dumps({"type": "subscribe", "symbol": "XBTUSD", "kinds": ["book"]}))
+            await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=20)
+
+            await asyncio.to_thread(local.server("nats").stop, 10)
+            await next_frame(ws, {"type": "status", "bus": "down"}, within=20)
+            await ws.send(json.dumps({"type": "ping"}))
+            await next_frame(ws, {"type": "pong"}, within=5)  # still connected, still served
+
+            await asyncio.to_thread(local.start, ["nats"])
+            await next_frame(ws, {"type": "status", "bus": "up"}, within=30)
+            await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=30)
+        finally:
+            await ws.close()
