@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aether.api.market_fanout import MarketFanout
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.marketdata import subscriptions
+from aether.marketdata.feed import MarketFeed
 from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
 from aether.ops.logs import redact_text
@@ -30,16 +30,6 @@ log = structlog.get_logger("aether.api.market")
 SYSTEM_ACTOR = "system:marketdata"
 
 
-class IngestFeed(Protocol):
-    """What the API needs of the ingest (``aether.marketdata.feed.MarketFeed``)."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    def readiness(self) -> tuple[bool, str]: ...
-
-
 @dataclass(slots=True)
 class MarketServices:
     settings: Settings
@@ -48,10 +38,10 @@ class MarketServices:
     metrics_registry: CollectorRegistry
     registry: InstrumentRegistry
     fanout: MarketFanout
-    feed: IngestFeed | None = None
+    feed: MarketFeed | None = None
     feed_error: str | None = None
     _startup: asyncio.Task[None] | None = field(default=None, repr=False)
-    _constructed_feed: IngestFeed | None = field(default=None, repr=False)
+    _constructed_feed: MarketFeed | None = field(default=None, repr=False)
 
     def ingest_readiness(self) -> tuple[bool, str]:
         """The feed's own readiness, or why it has not started."""
@@ -80,13 +70,6 @@ class MarketServices:
     async def _start_feed(self) -> None:
         """Construct the ingest once (it registers its metrics) and start it, retrying a
         failed start with backoff; readiness reports the error meanwhile."""
-        try:
-            # Imported here: only processes that run the ingest load it.
-            from aether.marketdata.feed import MarketFeed
-        except ImportError as exc:
-            self.feed_error = f"the ingest module is missing: {exc}"
-            log.error("ingest unavailable", error=self.feed_error)
-            return
         feed = MarketFeed(self.settings, self.urls, self.metrics_registry)
         self._constructed_feed = feed  # stopped on shutdown even if a start is under way
         delay = 1.0
