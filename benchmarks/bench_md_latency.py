@@ -113,22 +113,14 @@ def _wait_ready(base: str, timeout: float) -> None:
 
 async def _admin_key(database_url: str) -> str:
     from aether.accounts import service as accounts
-    from aether.storage.database import create_engine, session_factory
+    from aether.cli.context import session_scope
 
-    engine = create_engine(database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            done = await accounts.initialise(
-                session,
-                company_name="Bench",
-                director_names=["A", "B"],
-                admin_name="bench",
-                actor="system:bench",
-            )
-            await session.commit()
-            return done.admin_key.token
-    finally:
-        await engine.dispose()
+    async with session_scope(database_url) as session:
+        done = await accounts.initialise(
+            session, company_name="Bench", director_names=["A", "B"], admin_name="bench",
+            actor="system:bench",
+        )  # fmt: skip
+    return done.admin_key.token
 
 
 async def measure(url: str, key: str, seconds: float, warmup: float) -> dict[str, list[int]]:

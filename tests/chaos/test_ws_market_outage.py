@@ -13,9 +13,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from aether.accounts import service as accounts
+from aether.cli.context import session_scope
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
-from aether.storage.database import create_engine, session_factory
 from aether.storage.migrate import upgrade
 from tests.integration.emulator.conftest import Emulator, serve
 from tests.integration.market_api_helpers import market_settings
@@ -43,29 +43,21 @@ async def stack(
 
 
 async def admin_key(database_url: str) -> str:
-    engine = create_engine(database_url, pool_size=1)
-    try:
-        async with session_factory(engine)() as session:
-            done = await accounts.initialise(
-                session,
-                company_name="Company",
-                director_names=["A", "B"],
-                admin_name="root",
-                actor="system:test",
-            )
-            await session.commit()
-            return done.admin_key.token
-    finally:
-        await engine.dispose()
+    async with session_scope(database_url) as session:
+        done = await accounts.initialise(
+            session, company_name="Company", director_names=["A", "B"], admin_name="root",
+            actor="system:test",
+        )  # fmt: skip
+    return done.admin_key.token
 
 
-async def next_frame(ws: ClientConnection, wanted: dict[str, Any], within: float) -> None:
-    """Read frames until one carries every key/value of ``wanted``."""
+async def next_frame(ws: ClientConnection, wanted: dict[str, Any], within: float) -> dict[str, Any]:
+    """The first frame carrying every key/value of ``wanted`` (a timeout fails the test)."""
     async with asyncio.timeout(within):
         while True:
-            frame = json.loads(await ws.recv())
+            frame: dict[str, Any] = json.loads(await ws.recv())
             if all(frame.get(key) == value for key, value in wanted.items()):
-                return
+                return frame
 
 
 async def test_a_market_client_rides_out_a_bus_outage(
@@ -78,15 +70,19 @@ async def test_a_market_client_rides_out_a_bus_outage(
         ws = await authenticated(url, token)
         try:
             await ws.send(json.dumps({"type": "subscribe", "symbol": "XBTUSD", "kinds": ["book"]}))
-            await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=20)
+            before = await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=20)
+            assert before["bids"]
+            assert before["asks"]
 
             await asyncio.to_thread(local.server("nats").stop, 10)
-            await next_frame(ws, {"type": "status", "bus": "down"}, within=20)
+            down = await next_frame(ws, {"type": "status", "bus": "down"}, within=20)
+            assert "unreachable" in down["message"]
             await ws.send(json.dumps({"type": "ping"}))
             await next_frame(ws, {"type": "pong"}, within=5)  # still connected, still served
 
             await asyncio.to_thread(local.start, ["nats"])
             await next_frame(ws, {"type": "status", "bus": "up"}, within=30)
-            await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=30)
+            after = await next_frame(ws, {"kind": "book", "symbol": "XBTUSD"}, within=30)
+            assert after["recv_ns"] > before["recv_ns"]  # live data again, not a replay
         finally:
             await ws.close()

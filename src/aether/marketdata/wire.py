@@ -20,7 +20,7 @@ them (never floats, never exponent notation)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 import orjson
@@ -34,6 +34,7 @@ from aether.domain.events import (
     Quote,
     Tick,
 )
+from aether.domain.money import InvalidValueError, as_decimal
 
 __all__ = [
     "MarketGapNotice",
@@ -203,12 +204,9 @@ def _decimal(payload: dict[str, Any], name: str) -> Decimal:
     if not isinstance(value, str):
         raise WireError(f"{name!r} must be a decimal string, got {type(value).__name__}")
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise WireError(f"{name!r} is not a decimal: {value!r}") from None
-    if not number.is_finite():
-        raise WireError(f"{name!r} must be finite, got {value!r}")
-    return number
+        return as_decimal(value, name)
+    except InvalidValueError as exc:
+        raise WireError(f"{name!r}: {exc}") from None
 
 
 def _int(payload: dict[str, Any], name: str, *, optional: bool = False) -> Any:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
+from aether.domain.money import as_decimal
 from aether.marketdata.imports.errors import ImportSourceError
 from aether.marketdata.records import TradeRecord
 
@@ -41,11 +42,8 @@ def _time_ns(value: object) -> int:
 def _positive(value: object, name: str) -> Decimal:
     if not isinstance(value, str):
         raise ValueError(f"{name} {value!r} is not a decimal string")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{name} {value!r} is not a number") from None
-    if not number.is_finite() or number <= 0:
+    number = as_decimal(value, name)  # an InvalidValueError (a ValueError) names the field
+    if number <= 0:
         raise ValueError(f"{name} {value!r} must be positive")
     return number
 
