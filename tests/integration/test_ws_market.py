@@ -49,6 +49,11 @@ async def served(settings: Settings, urls: ServerUrls) -> AsyncIterator[tuple[st
         await eventually(lambda: server.started or task.done())
         assert not task.done(), "the server did not start"
         await loaded(app)
+        # Data published before the fan-out's bus connection exists is not delivered (by
+        # design); on a slow machine that connection can come after the first client.
+        market = state_of(app).market
+        assert market is not None
+        await eventually(lambda: market.fanout.bus_up)
         yield f"ws://127.0.0.1:{port}{PATH}", app
     finally:
         server.should_exit = True
@@ -154,6 +159,7 @@ async def test_subscribed_kinds_arrive_unchanged_and_unsubscribe_stops_them(
             payload = b'{"type":"trade","symbol":"ETHUSD","price":"3000.10"}'
             await bus.publish("md.kraken.ETHUSD.book", b'{"not":"subscribed"}')
             await bus.publish("md.kraken.ETHUSD.trade", payload)
+            await bus.flush()  # the test's own client buffers too: make sure it was sent
             async with asyncio.timeout(5):
                 forwarded = await ws.recv()
             await ws.send(

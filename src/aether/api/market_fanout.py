@@ -160,9 +160,11 @@ class MarketFanout:
         nc = self._nc
         if nc is None or not nc.is_connected:
             return
-        with suppress(Exception):  # a lost round trip only delays the first messages
+        try:
             async with asyncio.timeout(2):
                 await nc.flush()
+        except Exception as exc:  # a lost round trip only delays the first messages
+            log.warning("bus round trip failed", error=type(exc).__name__)
 
     async def close(self) -> None:
         """Stop connecting, drop every subscription and close the bus connection."""
