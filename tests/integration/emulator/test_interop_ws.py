@@ -51,7 +51,7 @@ class Inbox:
     async def next(self, timeout: float) -> Message:
         return await asyncio.wait_for(self.queue.get(), max(0.01, timeout))
 
-    async def until(self, match: Callable[[Message], bool], timeout: float = 5.0) -> Message:
+    async def until(self, match: Callable[[Message], bool], timeout: float = 15.0) -> Message:
         deadline = time.monotonic() + timeout
         while True:
             message = await self.next(deadline - time.monotonic())

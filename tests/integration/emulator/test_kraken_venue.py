@@ -84,7 +84,7 @@ async def until(
     venue: KrakenVenue,
     events: list[VenueEvent],
     done: Callable[[list[VenueEvent]], bool],
-    timeout: float = 5.0,
+    timeout: float = 15.0,
 ) -> list[VenueEvent]:
     """Poll into ``events`` until ``done(events)``; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -23,6 +23,11 @@ from tests.integration.emulator.conftest import Emulator, Kraken, serve
 Message = dict[str, Any]
 
 
+#: How long a client waits for a message it expects. Generous: the emulator serves from a
+#: thread in the test process, which coverage and a loaded CI machine slow by seconds.
+PATIENCE = 15.0
+
+
 class Client:
     """A v2 client that keeps every message (heartbeats too) and waits for matches."""
 
@@ -39,26 +44,28 @@ class Client:
         await self.ws.send(json.dumps(body, default=float))  # Decimals as JSON numbers
         return self._req
 
-    async def next(self, timeout: float = 5.0) -> Message:
+    async def next(self, timeout: float = PATIENCE) -> Message:
         raw = await asyncio.wait_for(self.ws.recv(), timeout)
         message: Message = json.loads(raw, parse_float=Decimal)
         self.seen.append(message)
         return message
 
-    async def until(self, match: Callable[[Message], bool], timeout: float = 5.0) -> Message:
+    async def until(self, match: Callable[[Message], bool], timeout: float = PATIENCE) -> Message:
         deadline = time.monotonic() + timeout
         while True:
             message = await self.next(max(0.01, deadline - time.monotonic()))
             if match(message):
                 return message
 
-    async def reply(self, req_id: int, timeout: float = 5.0) -> Message:
+    async def reply(self, req_id: int, timeout: float = PATIENCE) -> Message:
         return await self.until(lambda m: m.get("req_id") == req_id, timeout)
 
     async def call(self, method: str, **params: Any) -> Message:
         return await self.reply(await self.send(method, **params))
 
-    async def channel(self, name: str, kind: str | None = None, timeout: float = 5.0) -> Message:
+    async def channel(
+        self, name: str, kind: str | None = None, timeout: float = PATIENCE
+    ) -> Message:
         return await self.until(
             lambda m: m.get("channel") == name and (kind is None or m.get("type") == kind),
             timeout,
@@ -94,7 +101,7 @@ async def test_status_heartbeat_and_ping(emulator: Emulator) -> None:
         assert status["channel"] == "status"
         assert status["data"][0]["system"] == "online"
         assert status["data"][0]["api_version"] == "v2"
-        await ws.channel("heartbeat", timeout=2.5)
+        await ws.channel("heartbeat")
         pong = await ws.call("ping")
         assert pong["method"] == "pong"
         assert {"time_in", "time_out"} <= pong.keys()
@@ -236,7 +243,7 @@ async def test_unsubscribe_stops_updates(emulator: Emulator) -> None:
         assert ack["success"] is True
         assert ack["result"] == {"channel": "trade", "symbol": "BTC/USD"}
         index = len(ws.seen)
-        await ws.channel("heartbeat", timeout=2.5)
+        await ws.channel("heartbeat")
         await asyncio.sleep(1.0)
         await ws.call("ping")
         assert not [m for m in ws.seen[index:] if m.get("channel") == "trade"]
