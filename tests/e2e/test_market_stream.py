@@ -33,7 +33,7 @@ async def _closed_reason(url: str, first: str | None) -> tuple[int, str]:
     async with websockets.connect(url) as ws:
         if first is not None:
             await ws.send(first)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(15):
             # What is wanted: the server closes, with a code and a reason.
             with contextlib.suppress(websockets.ConnectionClosed):
                 while True:

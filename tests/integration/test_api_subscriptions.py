@@ -34,7 +34,7 @@ async def bus(aether_urls: ServerUrls) -> AsyncIterator[Nats]:
 
 
 async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(15):
         return await queue.get()
 
 

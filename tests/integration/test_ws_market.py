@@ -66,7 +66,7 @@ def ws_settings(tmp_path: Path, emulator: Emulator, **overrides: Any) -> Setting
 
 
 async def recv_json(ws: ClientConnection) -> dict[str, Any]:
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(15):
         message: dict[str, Any] = json.loads(await ws.recv())
         return message
 
@@ -160,7 +160,7 @@ async def test_subscribed_kinds_arrive_unchanged_and_unsubscribe_stops_them(
             await bus.publish("md.kraken.ETHUSD.book", b'{"not":"subscribed"}')
             await bus.publish("md.kraken.ETHUSD.trade", payload)
             await bus.flush()  # the test's own client buffers too: make sure it was sent
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(15):
                 forwarded = await ws.recv()
             await ws.send(
                 json.dumps({"type": "unsubscribe", "symbol": "ETHUSD", "kinds": ["trade"]})
