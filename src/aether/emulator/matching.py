@@ -1,7 +1,8 @@
 """The emulator's exchange core: per-pair matching by price-time priority, fees by 30-day
 volume tier, stop/take-profit/trailing triggers, time in force, self-trade prevention and
 Kraken's dead man's switch, over emulated accounts (see :mod:`.settlement` for how money
-moves and is held). A market-maker account is just another account.
+moves and is held, :mod:`.exchange_queries` for what it answers and :mod:`.amending` for
+AmendOrder's rules). A market-maker account is just another account.
 
 Pure and synchronous: no I/O and no clock. Every call that moves time takes ``now_ns``
 (nanoseconds of emulator time; a time earlier than one already seen counts as that one), and
@@ -14,34 +15,22 @@ Kraken's error string.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import heapq
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import (
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
-from typing import ParamSpec, TypeVar
+from decimal import Decimal
 
-from aether.domain.instruments import FeeTier
-from aether.domain.money import ZERO, is_multiple, round_to_step
-from aether.emulator.book import Book, DepthLevel
+from aether.domain.money import ZERO, round_to_step
+from aether.emulator.amending import AmendResult, describe, plan_amend
+from aether.emulator.book import Book
 from aether.emulator.errors import (
-    COST_MINIMUM_NOT_MET,
     DUPLICATE_CL_ORD_ID,
     INSUFFICIENT_FUNDS,
-    ORDER_MINIMUM_NOT_MET,
-    TICK_SIZE_CHECK_FAILED,
     UNKNOWN_ORDER,
     ExchangeError,
     invalid_argument,
 )
+from aether.emulator.exact import exact
+from aether.emulator.exchange_queries import ExchangeQueries
 from aether.emulator.orders import (
     LIMIT_AFTER_TRIGGER,
     REASON_DEAD_MAN_SWITCH,
@@ -51,56 +40,24 @@ from aether.emulator.orders import (
     REASON_SELF_TRADE,
     REASON_USER,
     ExecType,
-    ExecutionEvent,
     Order,
     OrderInfo,
     OrderRequest,
     OrderStatus,
     OrderType,
-    PublicTrade,
     SelfTradePrevention,
     Side,
     TimeInForce,
-    Trade,
 )
-from aether.emulator.settlement import ExchangeState
 from aether.emulator.validation import parse_request
 
-__all__ = ["AmendResult", "Balance", "DeadManSwitch", "Depth", "Exchange", "PlaceResult"]
+__all__ = ["DeadManSwitch", "Exchange", "PlaceResult"]
 
 NS = 1_000_000_000
 MAX_DEAD_MAN_TIMEOUT_S = 86_400  # Kraken: the timeout "should be less than 86400 seconds"
-MAX_DEPTH_COUNT = 500
-MAX_TRADES_COUNT = 1000
 # Not confirmed in Kraken's error table: the emulator's answer to a post-only amend that
 # would take liquidity (the spelling aether.venues.kraken.error_strings also uses).
 POST_ONLY_REJECTED = "EOrder:Post only order"
-
-_CONTEXT = Context(
-    prec=60,
-    rounding=ROUND_HALF_EVEN,
-    Emax=999_999,
-    Emin=-999_999,
-    traps=[InvalidOperation, DivisionByZero, Overflow],
-)
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _exact(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run ``method`` in the exchange's wide Decimal context, whatever the caller's is."""
-
-    @functools.wraps(method)
-    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with localcontext(_CONTEXT):
-            return method(*args, **kwargs)
-
-    return run
-
-
-def _is_count(count: object, most: int) -> bool:
-    return isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= most
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,35 +78,11 @@ class DeadManSwitch:
     trigger_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class Depth:
-    pair: str
-    asks: tuple[DepthLevel, ...]
-    bids: tuple[DepthLevel, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AmendResult:
-    """AmendOrder's outcome: the order after the amend, and whether it kept its place in
-    the queue (it did unless its limit price moved or its remaining quantity grew)."""
-
-    order: OrderInfo
-    priority_kept: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """BalanceEx's entry: the balance and the part held by open orders."""
-
-    balance: Decimal
-    hold_trade: Decimal
-
-
-class Exchange(ExchangeState):
+class Exchange(ExchangeQueries):
     """Kraken spot, emulated: ``Exchange(pairs, fee_decimals=8, history_limit=50_000,
     event_limit=10_000, tape_limit=1000)`` with ``pairs`` keyed by altname (``XBTUSD``)."""
 
-    @_exact
+    @exact
     def advance(self, now_ns: int) -> None:
         """Let time pass: expire GTD orders and fire dead man's switches due by ``now_ns``."""
         self._clock(now_ns)
@@ -169,7 +102,7 @@ class Exchange(ExchangeState):
 
     # --- orders ------------------------------------------------------------------------
 
-    @_exact
+    @exact
     def place(self, account: str, request: OrderRequest, now_ns: int) -> PlaceResult:
         """AddOrder. Raises ExchangeError with Kraken's string when the order is refused;
         with ``request.validate`` it checks everything (funds too) and places nothing."""
@@ -211,7 +144,7 @@ class Exchange(ExchangeState):
         self._cascade(pair, now)
         return PlaceResult(order.txid, order.descr_order, order.info())
 
-    @_exact
+    @exact
     def cancel(self, account: str, ref: str | int, now_ns: int) -> int:
         """CancelOrder by txid, cl_ord_id or (an int) userref; returns how many were
         cancelled. EOrder:Unknown order when nothing open matches."""
@@ -224,13 +157,13 @@ class Exchange(ExchangeState):
             self._close(order, OrderStatus.CANCELED, REASON_USER, now)
         return len(orders)
 
-    @_exact
+    @exact
     def cancel_all(self, account: str, now_ns: int) -> int:
         """CancelAll: every open order of ``account``; returns the count."""
         self.accounts.get(account)
         return self._cancel_all(account, REASON_USER, self._clock(now_ns))
 
-    @_exact
+    @exact
     def cancel_all_after(self, account: str, timeout_s: int, now_ns: int) -> DeadManSwitch:
         """CancelAllOrdersAfter: (re)arm the account's dead man's switch for ``timeout_s``
         seconds, or disable it with 0. When it expires every open order is cancelled and
@@ -248,7 +181,7 @@ class Exchange(ExchangeState):
         self._dead_man[account] = trigger_ns
         return DeadManSwitch(now, trigger_ns)
 
-    @_exact
+    @exact
     def amend(
         self,
         account: str,
@@ -273,47 +206,18 @@ class Exchange(ExchangeState):
         if not found:
             raise ExchangeError(UNKNOWN_ORDER)
         order = found[0]
-        if order_qty is None and limit_price is None and trigger_price is None:
-            raise invalid_argument("order_qty")
-        instrument = self.pairs[order.pair]
+        plan = plan_amend(
+            order,
+            self.pairs[order.pair],
+            order_qty=order_qty,
+            limit_price=limit_price,
+            trigger_price=trigger_price,
+        )
+        if plan.cancels_rest:
+            self._close(order, OrderStatus.CANCELED, REASON_USER, now)
+            return AmendResult(order.info(), False)
         waiting = order.waiting_for_trigger
-        trailing = order.trail is not None
-        if limit_price is not None and (
-            trailing or order.ordertype not in (OrderType.LIMIT, *LIMIT_AFTER_TRIGGER)
-        ):
-            raise invalid_argument("limit_price")
-        if trigger_price is not None and (trailing or not waiting):
-            raise invalid_argument("trigger_price")
-        for name, price in (("limit_price", limit_price), ("trigger_price", trigger_price)):
-            if price is not None and (not price.is_finite() or price <= ZERO):
-                raise invalid_argument(name)
-            if price is not None and not is_multiple(price, instrument.tick_size):
-                raise ExchangeError(TICK_SIZE_CHECK_FAILED)
-        volume = order.volume
-        if order_qty is not None:
-            if not order_qty.is_finite() or order_qty <= ZERO:
-                raise invalid_argument("order_qty")
-            if not is_multiple(order_qty, instrument.lot_size):
-                raise invalid_argument("order_qty")
-            if order_qty <= order.vol_exec:
-                self._close(order, OrderStatus.CANCELED, REASON_USER, now)
-                return AmendResult(order.info(), False)
-            volume = order_qty
-
-        new_limit, new_after = order.limit_price, order.limit_after_trigger
-        new_stop = order.stop_price
-        if limit_price is not None:
-            if waiting:
-                new_after = limit_price
-            else:
-                new_limit = limit_price
-        if trigger_price is not None:
-            new_stop = trigger_price
-        if volume < instrument.min_quantity:
-            raise ExchangeError(ORDER_MINIMUM_NOT_MET)
-        basis = (new_after if new_after is not None else new_stop) if waiting else new_limit
-        if basis is not None and volume * basis < instrument.min_cost:
-            raise ExchangeError(COST_MINIMUM_NOT_MET)
+        volume, new_limit, basis = plan.volume, plan.limit, plan.basis
         book = self._books[order.pair]
         if not waiting and new_limit is not None and (post_only or order.post_only):
             best = book.opposite(order.side).best()
@@ -346,7 +250,7 @@ class Exchange(ExchangeState):
             owner.release(order.hold_asset, order.hold - target)
         order.hold = target
         order.volume = volume
-        order.limit_after_trigger = new_after
+        order.limit_after_trigger = plan.after
         if trigger_price is not None:
             order = self._retrigger(order, trigger_price)
         if order.ordertype is OrderType.LIMIT and limit_price is not None:
@@ -355,7 +259,7 @@ class Exchange(ExchangeState):
             order.descr_price2 = str(limit_price)
         if trigger_price is not None:
             order.descr_price = str(trigger_price)
-        order.descr_order = self._describe(order)
+        order.descr_order = describe(order, self.pairs[order.pair].lot_size)
         if not waiting and not order.resting:
             order.limit_price = new_limit
             self._execute(order, now)
@@ -390,78 +294,11 @@ class Exchange(ExchangeState):
             triggers.touch(last)  # already through the new trigger: fires on the cascade
         return fresh
 
-    def _describe(self, order: Order) -> str:
-        """``descr.order`` after an amend, in AddOrder's wording."""
-        lot = self.pairs[order.pair].lot_size
-        head = f"{order.side} {order.volume.quantize(lot, ROUND_HALF_EVEN)} {order.pair} @ "
-        words = order.ordertype.value.removesuffix("-limit").replace("-", " ")
-        text = f"{head}{words} {order.descr_price}"
-        if order.ordertype in LIMIT_AFTER_TRIGGER:
-            return f"{text} -> limit {order.descr_price2}"
-        return text
-
     def _cancel_all(self, account: str, reason: str, now: int) -> int:
         orders = list(self._ledger.records(account).open.values())
         for order in orders:
             self._close(order, OrderStatus.CANCELED, reason, now)
         return len(orders)
-
-    # --- queries -----------------------------------------------------------------------
-
-    def balances(self, account: str) -> dict[str, Balance]:
-        """BalanceEx: every asset the account has held, with what open orders hold."""
-        owner = self.accounts.get(account)
-        return {a: Balance(b, owner.held(a)) for a, b in owner.balances.items()}
-
-    @_exact
-    def fee_tier(self, account: str, pair: str, now_ns: int) -> tuple[Decimal, FeeTier]:
-        """TradeVolume: the account's 30-day USD volume and the pair's tier at it."""
-        volume = self.accounts.get(account).volume_30d(max(now_ns, self._now))
-        return volume, self._instrument(pair).fees.tier_for(volume)
-
-    def open_orders(self, account: str) -> list[OrderInfo]:
-        return self._ledger.open_orders(account)
-
-    def closed_orders(self, account: str) -> list[OrderInfo]:
-        return self._ledger.closed_orders(account)
-
-    def query_orders(self, account: str, txids: Sequence[str]) -> list[OrderInfo]:
-        return self._ledger.query(account, txids)
-
-    def trades_history(self, account: str) -> list[Trade]:
-        return self._ledger.trades(account)
-
-    def drain_executions(self, account: str) -> list[ExecutionEvent]:
-        return self._ledger.drain(account)
-
-    def depth(self, pair: str, count: int = 100) -> Depth:
-        """Depth: up to ``count`` (1..500) levels a side, best first."""
-        instrument = self._instrument(pair)
-        if not _is_count(count, MAX_DEPTH_COUNT):
-            raise invalid_argument("count")
-        book = self._books[instrument.symbol]
-        return Depth(
-            instrument.symbol, tuple(book.asks.depth(count)), tuple(book.bids.depth(count))
-        )
-
-    def recent_trades(
-        self, pair: str, since_ns: int | None = None, count: int = MAX_TRADES_COUNT
-    ) -> tuple[list[PublicTrade], int]:
-        """Trades: public trades after ``since_ns`` and the cursor for the next call (the
-        last trade's time, or ``since_ns`` when nothing is newer)."""
-        tape = self._tapes[self._instrument(pair).symbol]
-        if not _is_count(count, MAX_TRADES_COUNT):
-            raise invalid_argument("count")
-        trades = tape.since(since_ns, count)
-        cursor = trades[-1].time_ns if trades else (since_ns if since_ns is not None else 0)
-        return trades, cursor
-
-    def last_price(self, pair: str) -> Decimal | None:
-        return self._tapes[self._instrument(pair).symbol].last_price
-
-    def drain_public_trades(self, pair: str) -> list[PublicTrade]:
-        """Public trades since the last drain (for the WebSocket ``trade`` channel)."""
-        return self._tapes[self._instrument(pair).symbol].drain()
 
     # --- matching ----------------------------------------------------------------------
 

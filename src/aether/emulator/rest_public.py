@@ -18,6 +18,7 @@ from aether.domain.money import ZERO
 from aether.emulator.book import DepthLevel
 from aether.emulator.candles import INTERVALS
 from aether.emulator.errors import UNKNOWN_ASSET_PAIR, ExchangeError, invalid_argument
+from aether.emulator.exchange_queries import MAX_TRADES_COUNT
 from aether.emulator.kraken_format import (
     PairInfo,
     asset_code,
@@ -27,7 +28,6 @@ from aether.emulator.kraken_format import (
     iso_time,
     seconds,
 )
-from aether.emulator.matching import MAX_TRADES_COUNT
 from aether.emulator.orders import OrderType, Side
 from aether.emulator.rest_common import Params, opt_int, opt_str, traded_pair
 from aether.emulator.runtime import EmulatorRuntime

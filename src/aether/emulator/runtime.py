@@ -22,13 +22,14 @@ from decimal import Decimal
 from aether.domain.instruments import Instrument
 from aether.emulator.auth import NonceLedger
 from aether.emulator.candles import PairCandles
+from aether.emulator.exchange_queries import MAX_TRADES_COUNT
 from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, decimals_of
 from aether.emulator.maker import HOUSE_BALANCE, BookShape, PairFeed
 from aether.emulator.market import MarketGenerator, PairGrid
 from aether.emulator.market_replay import BarReplay, shipped_bars
 from aether.emulator.market_synthetic import SyntheticConfig, SyntheticMarket
-from aether.emulator.matching import MAX_TRADES_COUNT, Exchange
+from aether.emulator.matching import Exchange
 from aether.emulator.rate_limits import RateLimits
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The exchange's state and how money moves: holds for new orders, fills settled between
 two accounts with their fees, and closing an order. :class:`aether.emulator.matching.Exchange`
-builds matching, triggers, timers and the public API on top of it.
+builds matching, triggers and timers on top of it (its read side is
+:class:`aether.emulator.exchange_queries.ExchangeQueries`).
 
 Money is exact: a buy holds ``volume * price * (1 + the schedule's highest rate)`` of quote
 (a market buy: what sweeping the book costs, plus that rate), a sell holds its volume of
