@@ -118,6 +118,9 @@ REASON_SELF_TRADE = "Self trade prevention"
 REASON_DEAD_MAN_SWITCH = "Cancel all orders after timeout"
 REASON_INSUFFICIENT_FUNDS = "Insufficient funds"
 
+#: Kraken's ``userref``: a signed 32-bit integer.
+USERREFS = range(-(2**31), 2**31)
+
 _TXID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 

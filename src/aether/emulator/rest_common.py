@@ -26,6 +26,7 @@ from aether.emulator.errors import (
 )
 from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, PairInfo
+from aether.emulator.orders import USERREFS
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -82,6 +83,11 @@ def opt_int(params: Params, name: str, *, low: int = -_INT64, high: int = _INT64
     if not low <= value <= high:
         raise invalid_argument(name)
     return value
+
+
+def opt_userref(params: Params) -> int | None:
+    """``userref``, a signed 32-bit integer, or None when absent."""
+    return opt_int(params, "userref", low=USERREFS[0], high=USERREFS[-1])
 
 
 def opt_bool(params: Params, name: str) -> bool:

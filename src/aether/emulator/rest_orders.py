@@ -9,11 +9,10 @@ from aether.domain.money import ZERO
 from aether.emulator.errors import UNKNOWN_ASSET_PAIR, ExchangeError, invalid_argument
 from aether.emulator.kraken_format import PairCatalogue, PairInfo, fmt, seconds
 from aether.emulator.orders import OrderInfo, OrderRequest, OrderStatus, Trade
-from aether.emulator.rest_common import Params, opt_bool, opt_int, opt_str
+from aether.emulator.rest_common import Params, opt_bool, opt_str, opt_userref
 
 __all__ = ["order_json", "order_request", "pair_of", "trade_json"]
 
-_INT32 = (-(2**31), 2**31 - 1)
 # AddOrder parameters the emulator does not implement: refused rather than ignored.
 _UNSUPPORTED = ("close[ordertype]", "close[price]", "close[price2]", "displayvol")
 
@@ -102,7 +101,6 @@ def order_request(catalogue: PairCatalogue, params: Params) -> OrderRequest:
     pair = catalogue.find(pair_name)
     if pair is None or not pair.tradable:
         raise ExchangeError(UNKNOWN_ASSET_PAIR)
-    low, high = _INT32
     return OrderRequest(
         pair=pair.altname,
         side=opt_str(params, "type") or "",
@@ -113,7 +111,7 @@ def order_request(catalogue: PairCatalogue, params: Params) -> OrderRequest:
         oflags=opt_str(params, "oflags") or "",
         timeinforce=opt_str(params, "timeinforce") or "GTC",
         expiretm=opt_str(params, "expiretm"),
-        userref=opt_int(params, "userref", low=low, high=high),
+        userref=opt_userref(params),
         cl_ord_id=opt_str(params, "cl_ord_id"),
         stptype=opt_str(params, "stptype") or "cancel-newest",
         trigger=opt_str(params, "trigger") or "last",

@@ -1,5 +1,6 @@
 """Kraken's private REST methods (``POST /0/private/<Method>``), answered by the exchange
-core for the account whose key signed the request (authentication happens in :mod:`.app`).
+core for the account whose key signed the request (authentication happens in :mod:`.app`):
+the trading methods here, the account reads in :mod:`.rest_account`.
 
 Each handler takes the runtime, the caller's API key and the request's parameters and
 returns the ``result`` object, or raises :class:`~aether.emulator.errors.ExchangeError`.
@@ -14,8 +15,7 @@ rate limits off.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from aether.emulator.errors import (
     ExchangeError,
     invalid_argument,
 )
-from aether.emulator.kraken_format import asset_code, asset_decimals, fmt, iso_time
+from aether.emulator.kraken_format import iso_time
 from aether.emulator.orders import (
     LIMIT_AFTER_TRIGGER,
     OrderInfo,
@@ -44,108 +44,16 @@ from aether.emulator.rate_limits import (
     batch_cancel_cost,
     transaction_cost,
 )
-from aether.emulator.rest_common import Params, json_list, opt_bool, opt_int, opt_str
-from aether.emulator.rest_orders import order_json, order_request, pair_of, trade_json
+from aether.emulator.rest_account import ACCOUNT_METHODS, PrivateHandler
+from aether.emulator.rest_common import Params, json_list, opt_bool, opt_int, opt_str, opt_userref
+from aether.emulator.rest_orders import order_request
 from aether.emulator.runtime import EmulatorRuntime
+from aether.emulator.validation import is_plain_number
 
 __all__ = ["PRIVATE_METHODS"]
 
 NS = 1_000_000_000
-PAGE = 50  # Kraken pages ClosedOrders and TradesHistory by 50
-MAX_QUERY = 50
 BATCH_SIZES = range(2, 16)
-_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-_INT32 = (-(2**31), 2**31 - 1)
-
-Handler = Callable[[EmulatorRuntime, str, Params], Any]
-
-
-def balance(runtime: EmulatorRuntime, key: str, params: Params) -> dict[str, str]:
-    return {
-        asset_code(asset): fmt(entry.balance, asset_decimals(asset))
-        for asset, entry in runtime.exchange.balances(key).items()
-    }
-
-
-def balance_ex(runtime: EmulatorRuntime, key: str, params: Params) -> dict[str, Any]:
-    return {
-        asset_code(asset): {
-            "balance": fmt(entry.balance, asset_decimals(asset)),
-            "hold_trade": fmt(entry.hold_trade, asset_decimals(asset)),
-        }
-        for asset, entry in runtime.exchange.balances(key).items()
-    }
-
-
-def _filtered(orders: list[OrderInfo], params: Params) -> list[OrderInfo]:
-    low, high = _INT32
-    userref = opt_int(params, "userref", low=low, high=high)
-    cl_ord_id = opt_str(params, "cl_ord_id")
-    if userref is not None:
-        orders = [o for o in orders if o.userref == userref]
-    if cl_ord_id:
-        orders = [o for o in orders if o.cl_ord_id == cl_ord_id]
-    return orders
-
-
-def _orders_json(runtime: EmulatorRuntime, orders: Sequence[OrderInfo], params: Params) -> Any:
-    with_trades = opt_bool(params, "trades")
-    return {
-        o.txid: order_json(o, pair_of(runtime.catalogue, o.pair), with_trades=with_trades)
-        for o in orders
-    }
-
-
-def _window(params: Params) -> tuple[int | None, int | None, int]:
-    start = opt_int(params, "start", low=0)
-    end = opt_int(params, "end", low=0)
-    ofs = opt_int(params, "ofs", low=0) or 0
-    return start, end, ofs
-
-
-def open_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
-    orders = _filtered(runtime.exchange.open_orders(key), params)
-    return {"open": _orders_json(runtime, orders, params)}
-
-
-def closed_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
-    start, end, ofs = _window(params)
-    orders = _filtered(runtime.exchange.closed_orders(key), params)
-    closetime = opt_str(params, "closetime") or "both"
-    if closetime not in ("open", "close", "both"):
-        raise invalid_argument("closetime")
-
-    def when(o: OrderInfo) -> int:
-        return (o.opentm_ns if closetime == "open" else o.closetm_ns) // NS
-
-    if start is not None:
-        orders = [o for o in orders if when(o) > start]
-    if end is not None:
-        orders = [o for o in orders if when(o) <= end]
-    return {"closed": _orders_json(runtime, orders[ofs : ofs + PAGE], params), "count": len(orders)}
-
-
-def query_orders(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
-    text = opt_str(params, "txid")
-    txids = [t.strip() for t in (text or "").split(",") if t.strip()]
-    if not txids or len(txids) > MAX_QUERY:
-        raise invalid_argument("txid")
-    orders = _filtered(runtime.exchange.query_orders(key, txids), params)
-    return _orders_json(runtime, orders, params)
-
-
-def trades_history(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
-    start, end, ofs = _window(params)
-    trades = runtime.exchange.trades_history(key)
-    if start is not None:
-        trades = [t for t in trades if t.time_ns // NS > start]
-    if end is not None:
-        trades = [t for t in trades if t.time_ns // NS <= end]
-    page = trades[ofs : ofs + PAGE]
-    return {
-        "trades": {t.txid: trade_json(t, pair_of(runtime.catalogue, t.pair)) for t in page},
-        "count": len(trades),
-    }
 
 
 # --- the trading counter (rate_limits) ---------------------------------------------------
@@ -297,7 +205,7 @@ def cancel_all_orders_after(runtime: EmulatorRuntime, key: str, params: Params) 
 
 def _edit_request(original: OrderInfo, pair: str, params: Params) -> tuple[OrderRequest, Decimal]:
     text = opt_str(params, "volume")
-    if text is not None and not _PLAIN.fullmatch(text):
+    if text is not None and not is_plain_number(text):
         raise invalid_argument("volume")
     total = Decimal(text) if text else original.volume
     remaining = total - original.vol_exec
@@ -307,8 +215,7 @@ def _edit_request(original: OrderInfo, pair: str, params: Params) -> tuple[Order
     expiretm = None
     if original.expiretm_ns:
         expiretm = f"{Decimal(original.expiretm_ns) / NS:f}"
-    low, high = _INT32
-    userref = opt_int(params, "userref", low=low, high=high)
+    userref = opt_userref(params)
     request = OrderRequest(
         pair=pair,
         side=original.side.value,
@@ -371,11 +278,11 @@ def _amend_price(runtime: EmulatorRuntime, params: Params, name: str, pair: str)
     if text is None or text == "":
         return None
     if text[:1] not in ("+", "-"):
-        if not _PLAIN.fullmatch(text):
+        if not is_plain_number(text):
             raise invalid_argument(name)
         return Decimal(text)
     body, percent = (text[1:-1], True) if text.endswith("%") else (text[1:], False)
-    if not _PLAIN.fullmatch(body):
+    if not is_plain_number(body):
         raise invalid_argument(name)
     last = runtime.exchange.last_price(pair)
     if last is None:
@@ -404,7 +311,7 @@ def amend_order(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
     costs = {target.pair: transaction_cost(Transaction.AMEND, _age(runtime, key, target, now_s))}
     _admit(runtime, key, costs, now_s)
     qty_text = opt_str(params, "order_qty")
-    if qty_text is not None and qty_text != "" and not _PLAIN.fullmatch(qty_text):
+    if qty_text is not None and qty_text != "" and not is_plain_number(qty_text):
         raise invalid_argument("order_qty")
     result = runtime.exchange.amend(
         key,
@@ -435,7 +342,7 @@ def get_websockets_token(runtime: EmulatorRuntime, key: str, params: Params) -> 
     return {"token": token, "expires": expires}
 
 
-def _counted(method: str, handler: Handler) -> Handler:
+def _counted(method: str, handler: PrivateHandler) -> PrivateHandler:
     """``handler`` behind the key's REST call counter (``EAPI:Rate limit exceeded``)."""
 
     def call(runtime: EmulatorRuntime, key: str, params: Params) -> Any:
@@ -445,13 +352,8 @@ def _counted(method: str, handler: Handler) -> Handler:
     return call
 
 
-_HANDLERS: dict[str, Handler] = {
-    "Balance": balance,
-    "BalanceEx": balance_ex,
-    "OpenOrders": open_orders,
-    "ClosedOrders": closed_orders,
-    "QueryOrders": query_orders,
-    "TradesHistory": trades_history,
+_HANDLERS: dict[str, PrivateHandler] = {
+    **ACCOUNT_METHODS,
     "AddOrder": add_order,
     "AddOrderBatch": add_order_batch,
     "CancelOrder": cancel_order,
@@ -461,6 +363,6 @@ _HANDLERS: dict[str, Handler] = {
     "AmendOrder": amend_order,
     "GetWebSocketsToken": get_websockets_token,
 }
-PRIVATE_METHODS: dict[str, Handler] = {
+PRIVATE_METHODS: dict[str, PrivateHandler] = {
     method: _counted(method, handler) for method, handler in _HANDLERS.items()
 }

@@ -27,6 +27,7 @@ from aether.emulator.errors import (
 )
 from aether.emulator.orders import (
     LIMIT_AFTER_TRIGGER,
+    USERREFS,
     Offset,
     OrderRequest,
     OrderType,
@@ -35,7 +36,7 @@ from aether.emulator.orders import (
     TimeInForce,
 )
 
-__all__ = ["MAX_EXPIRY_NS", "ParsedOrder", "parse_request"]
+__all__ = ["MAX_EXPIRY_NS", "ParsedOrder", "is_plain_number", "parse_request"]
 
 NS = 1_000_000_000
 #: GTD orders may expire at most a month ahead; ``+<n>`` needs at least 5 seconds.
@@ -53,7 +54,6 @@ _FLAGS = frozenset({"post", "fcib", "fciq", "nompp", "viqc"})
 # Beyond this many significant digits, or this magnitude, a number is not a sane order.
 _MAX_DIGITS = 40
 _MAX_ADJUSTED = 30
-_INT32 = range(-(2**31), 2**31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +80,15 @@ class ParsedOrder:
     stp: SelfTradePrevention
 
 
+def is_plain_number(text: str) -> bool:
+    """Digits with at most one decimal point: how Kraken's parameters write amounts (no sign,
+    exponent, ``NaN`` or ``Infinity``)."""
+    return _PLAIN.fullmatch(text) is not None
+
+
 def _number(value: object, name: str) -> Decimal:
     """A finite, non-negative, sanely sized Decimal from a plain string, int or Decimal."""
-    plain_text = isinstance(value, str) and _PLAIN.fullmatch(value) is not None
+    plain_text = isinstance(value, str) and is_plain_number(value)
     whole = isinstance(value, int) and not isinstance(value, bool)
     if not isinstance(value, Decimal | str | int) or not (
         isinstance(value, Decimal) or plain_text or whole
@@ -276,9 +282,9 @@ def parse_request(
         tif = TimeInForce.GTD  # an expiretm on a GTC order makes it good-till-date
     userref = request.userref
     if userref is not None and (
-        isinstance(userref, bool) or not isinstance(userref, int) or userref not in _INT32
+        isinstance(userref, bool) or not isinstance(userref, int) or userref not in USERREFS
     ):
-        raise invalid_argument("userref")  # Kraken's userref is a signed 32-bit integer
+        raise invalid_argument("userref")
     cl_ord_id = request.cl_ord_id
     if cl_ord_id is not None and (
         userref is not None or not isinstance(cl_ord_id, str) or not _CL_ORD_ID.fullmatch(cl_ord_id)

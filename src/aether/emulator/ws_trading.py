@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from aether.emulator.errors import INSUFFICIENT_FUNDS, ExchangeError
-from aether.emulator.orders import OrderRequest, new_txid
+from aether.emulator.orders import USERREFS, OrderRequest, new_txid
 from aether.emulator.runtime import EmulatorRuntime
 from aether.emulator.ws_common import Symbols, WsError, rfc3339
 from aether.emulator.ws_private import account_for
@@ -29,7 +29,6 @@ CANCEL_BATCH_SIZES = range(2, 51)
 UNSUPPORTED_METHODS = ("edit_order",)
 _TIF = {"gtc": "GTC", "ioc": "IOC", "gtd": "GTD"}
 _FEE_FLAGS = {"base": "fcib", "quote": "fciq"}
-_INT32 = (-(2**31), 2**31 - 1)
 
 
 def _invalid(name: str) -> WsError:
@@ -113,9 +112,7 @@ class Trading:
             flags.append("nompp")
         userref = params.get("order_userref")
         if userref is not None and (
-            isinstance(userref, bool)
-            or not isinstance(userref, int)
-            or not _INT32[0] <= userref <= _INT32[1]
+            isinstance(userref, bool) or not isinstance(userref, int) or userref not in USERREFS
         ):
             raise _invalid("order_userref")
         return OrderRequest(
