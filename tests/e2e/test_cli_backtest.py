@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aether.marketdata.shipped import shipped_data
-from tests.e2e.test_cli_platform import aether
+from tests.support.cli import aether
 
 SLICE = shipped_data("kraken_XBTUSD_60.csv")
 

@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from tests.e2e.test_cli_platform import aether
 from tests.integration.emulator.conftest import Kraken
+from tests.support.cli import aether
 from tests.support.network import free_port
 
 

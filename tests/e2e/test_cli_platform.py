@@ -15,34 +15,10 @@ import httpx
 import psutil
 import pytest
 
+from tests.support.cli import aether, aether_env, init_company
+from tests.support.network import free_port
+
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AETHER_")}
-    # Each `up` gets its own emulator port, so runs never collide on the default 8100.
-    env["AETHER_EMULATOR_PORT"] = str(_free_port())
-    env.update(extra)
-    return env
-
-
-def aether(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "aether.cli", *args],
-        env=env or _env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def _wait_status(url: str, status: int, within: float) -> tuple[int, dict[str, object], float]:
@@ -61,10 +37,10 @@ def _wait_status(url: str, status: int, within: float) -> tuple[int, dict[str, o
 
 def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
     data = aether_stack_dir
-    port, emulator = _free_port(), _free_port()
+    port, emulator = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
-    env = _env(AETHER_EMULATOR_PORT=str(emulator))
+    env = aether_env(AETHER_EMULATOR_PORT=str(emulator))
     up = aether("up", "--detach", "--data-dir", str(data), "--port", str(port), env=env)
     took = time.monotonic() - started
     pids: list[int] = []
@@ -97,23 +73,7 @@ def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
         assert elapsed < 5
         assert _wait_status(f"{base}/readyz", 200, within=10)[0] == 200
 
-        init = aether(
-            "accounts",
-            "init",
-            "--json",
-            "--data-dir",
-            str(data),
-            "--company",
-            "Acme Ltd",
-            "--director",
-            "Dana",
-            "--director",
-            "Eli",
-            "--admin",
-            "ops",
-        )
-        assert init.returncode == 0, init.stderr
-        created = json.loads(init.stdout)
+        created = init_company(data, "Acme Ltd")
         headers = {"Authorization": f"Bearer {created['api_key']}"}
         listed = httpx.get(f"{base}/api/v1/accounts", headers=headers).json()
         assert sorted(a["name"] for a in listed) == ["Acme Ltd", "Dana", "Eli"]
@@ -191,7 +151,7 @@ def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
 
 
 def test_production_profile_with_defaults_refuses_and_lists_problems(tmp_path: Path) -> None:
-    result = aether("up", "--data-dir", str(tmp_path), env=_env(AETHER_PROFILE="production"))
+    result = aether("up", "--data-dir", str(tmp_path), env=aether_env(AETHER_PROFILE="production"))
     assert result.returncode == 2
     for needle in (
         "EMBEDDED_SERVERS",
@@ -234,7 +194,7 @@ def test_every_command_has_help() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_foreground_up_stops_everything_on_signal(aether_stack_dir: Path, signum: int) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -246,7 +206,7 @@ def test_foreground_up_stops_everything_on_signal(aether_stack_dir: Path, signum
             "--port",
             str(port),
         ],
-        env=_env(),
+        env=aether_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -288,7 +248,7 @@ def test_up_names_a_server_that_cannot_start_and_its_log(
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", nats_port))
         blocker.listen()
-        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(_free_port())]
+        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(free_port())]
         result = aether(*args, *(["--detach"] if detach else []))
     assert result.returncode == 1
     assert "nats" in result.stderr
@@ -300,8 +260,8 @@ def test_external_urls_replace_embedded_servers(
     aether_stack_dir: Path, aether_server_urls: object
 ) -> None:
     urls = aether_server_urls
-    port = _free_port()
-    env = _env(AETHER_REDIS_URL=urls.redis_url, AETHER_NATS_URL=urls.nats_url)  # type: ignore[attr-defined]
+    port = free_port()
+    env = aether_env(AETHER_REDIS_URL=urls.redis_url, AETHER_NATS_URL=urls.nats_url)  # type: ignore[attr-defined]
     up = aether("up", "--detach", "--data-dir", str(aether_stack_dir), "--port", str(port), env=env)
     try:
         assert up.returncode == 0, up.stderr
@@ -320,8 +280,8 @@ def test_up_names_the_emulator_when_its_port_is_taken(aether_stack_dir: Path) ->
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         taken = blocker.getsockname()[1]
-        env = _env(AETHER_EMULATOR_PORT=str(taken))
-        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(_free_port())]
+        env = aether_env(AETHER_EMULATOR_PORT=str(taken))
+        args = ["up", "--data-dir", str(aether_stack_dir), "--port", str(free_port())]
         result = aether(*args, env=env)
     assert result.returncode == 1
     assert f"Kraken emulator could not listen on http://127.0.0.1:{taken}" in result.stderr

@@ -12,7 +12,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.test_cli_platform import _env, _free_port, aether
+from tests.support.cli import aether, aether_env, init_company
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +44,8 @@ async def _closed_reason(url: str, first: str | None) -> tuple[int, str]:
 
 
 def test_up_streams_live_trades_to_an_authenticated_client(aether_stack_dir: Path) -> None:
-    data, port = aether_stack_dir, _free_port()
-    env = _env(AETHER_WS_MARKET_AUTH_TIMEOUT_SECONDS="1")
+    data, port = aether_stack_dir, free_port()
+    env = aether_env(AETHER_WS_MARKET_AUTH_TIMEOUT_SECONDS="1")
     up = aether("up", "--detach", "--data-dir", str(data), "--port", str(port), env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -52,24 +53,7 @@ def test_up_streams_live_trades_to_an_authenticated_client(aether_stack_dir: Pat
         ready = httpx.get(f"{base}/readyz").json()
         assert ready["checks"]["instruments"]["ok"]
         assert ready["checks"]["ingest"]["ok"]
-        init = aether(
-            "accounts",
-            "init",
-            "--json",
-            "--data-dir",
-            str(data),
-            "--company",
-            "Acme",
-            "--director",
-            "Dana",
-            "--director",
-            "Eli",
-            "--admin",
-            "ops",
-            env=env,
-        )
-        assert init.returncode == 0, init.stderr
-        key = json.loads(init.stdout)["api_key"]
+        key = init_company(data, "Acme", env)["api_key"]
 
         url = f"ws://127.0.0.1:{port}/ws/market"
         trade, took = asyncio.run(_first_trade(url, key, within=20))

@@ -19,7 +19,7 @@ from aether.backtest.report import write_report
 from aether.backtest.results import BacktestResult, RoundTrip, RunSpec
 from aether.domain.executions import Fill, Liquidity
 from aether.domain.orders import Side
-from tests.e2e.test_cli_platform import aether
+from tests.support.cli import aether
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

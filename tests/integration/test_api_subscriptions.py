@@ -33,6 +33,18 @@ async def bus(aether_urls: ServerUrls) -> AsyncIterator[Nats]:
         await client.close()
 
 
+async def announcements(bus: Nats) -> asyncio.Queue[dict[str, object]]:
+    """Every message on the subscriptions-changed subject from now on, decoded."""
+    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+
+    async def collect(msg: nats.aio.msg.Msg) -> None:
+        await received.put(json.loads(msg.data))
+
+    await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
+    await bus.flush()
+    return received
+
+
 async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
     async with asyncio.timeout(15):
         return await queue.get()
@@ -101,13 +113,7 @@ async def test_changes_need_a_platform_admin_and_reading_needs_read(
 async def test_post_and_delete_are_stored_audited_and_announced(
     emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
 ) -> None:
-    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-
-    async def collect(msg: nats.aio.msg.Msg) -> None:
-        await received.put(json.loads(msg.data))
-
-    await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
-    await bus.flush()
+    received = await announcements(bus)
     settings = market_settings(tmp_path, emulator.url, market_seed_symbols=[])
     admin = aether_seed.admin.headers
     async with running_app(settings, aether_urls) as (app, client):
@@ -157,13 +163,7 @@ async def test_post_and_delete_are_stored_audited_and_announced(
 async def test_seed_on_first_start_only_and_subscriptions_survive_a_restart(
     emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
 ) -> None:
-    received: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-
-    async def collect(msg: nats.aio.msg.Msg) -> None:
-        await received.put(json.loads(msg.data))
-
-    await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
-    await bus.flush()
+    received = await announcements(bus)
     admin = aether_seed.admin.headers
     # FOOUSD is not a Kraken pair: the seed takes only what the registry lists as online.
     settings = market_settings(tmp_path, emulator.url, market_seed_symbols=["XBTUSD", "FOOUSD"])
