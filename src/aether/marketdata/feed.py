@@ -43,7 +43,7 @@ from aether.marketdata.feed_candles import LiveCandles, received_candle
 from aether.marketdata.feed_gaps import OpenGaps
 from aether.marketdata.feed_metrics import FeedMetrics
 from aether.marketdata.feed_subscriptions import Followed, parse_change, read_subscriptions
-from aether.marketdata.feed_writer import IngestWriter, plain_postgres_url
+from aether.marketdata.feed_writer import IngestWriter
 from aether.marketdata.freshness import FreshnessTracker
 from aether.marketdata.records import GapRecord, TradeRecord
 from aether.ops.endpoints import ServerUrls
@@ -202,7 +202,7 @@ class MarketFeed:
     async def resync(self) -> None:
         """Re-read the subscriptions table and apply the difference; raises when the
         database cannot be read."""
-        conn = await asyncpg.connect(plain_postgres_url(self.urls.database_url), timeout=3.0)
+        conn = await asyncpg.connect(self.writer.url, timeout=3.0)
         try:
             wanted = await read_subscriptions(conn)
         finally:
@@ -323,9 +323,11 @@ class MarketFeed:
         self.writer.add_trade(trade)
         followed = self._followed.get(symbol)
         check = followed is not None and "ohlc" in followed.kinds
-        for candle in self.candles.trade(trade, check=check):
+        closed = self.candles.trade(trade, check=check)
+        for candle in closed:
             self.writer.add_candle(candle)
-        self._count_mismatches()
+        if closed:
+            self._count_mismatches()
 
     def _store_candle(self, symbol: str, bar: Bar) -> None:
         candle = received_candle(symbol, bar)

@@ -44,7 +44,6 @@ class LiveCandles:
 
     def __init__(self, interval_s: int) -> None:
         self.interval_s = interval_s
-        self.reconciled = 0
         self._pairs: dict[str, _PairCandles] = {}
         self._found: list[CandleMismatch] = []
 
@@ -73,7 +72,7 @@ class LiveCandles:
         if closed and pair.partial:
             pair.partial = False
             return []
-        if check:
+        if check and closed:  # nothing new to compare until a candle closes
             for candle in closed:
                 pair.built[candle.start_s] = candle
             while len(pair.built) > _PENDING_LIMIT:
@@ -103,6 +102,5 @@ class LiveCandles:
             built = pair.built.pop(start)
             got = pair.received.get(start)
             self._found += reconcile([got] if got is not None else [], [built])
-            self.reconciled += 1
         while len(pair.received) > _PENDING_LIMIT:
             del pair.received[min(pair.received)]

@@ -13,7 +13,6 @@ configured seed pairs that the registry lists as online are subscribed to every 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
-from aether.bus.subjects import SUBSCRIBABLE_KINDS
+from aether.bus.subjects import SUBSCRIBABLE_KINDS, is_symbol
 from aether.marketdata.registry import ONLINE
 from aether.storage.tables import (
     AuditRow,
@@ -32,7 +31,6 @@ from aether.storage.tables import (
     MarketSubscriptionRow,
 )
 
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,32}$")
 AUDIT_PREFIX = "market_subscription."
 
 
@@ -82,7 +80,7 @@ async def _last_skipped(session: AsyncSession) -> dict[str, str]:
 async def online_instrument(session: AsyncSession, symbol: str) -> InstrumentRow:
     """The registry's row of ``symbol`` if it is an online USD pair, else SubscriptionError
     naming the pair and why (not a USD pair, not online, unknown)."""
-    if not SYMBOL_PATTERN.match(symbol):
+    if not is_symbol(symbol):
         raise SubscriptionError(
             "symbol", f"{symbol!r} is not a Kraken pair name such as XBTUSD (upper-case altname)"
         )

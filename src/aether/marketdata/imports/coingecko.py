@@ -32,7 +32,6 @@ GAP_SOURCE = "import:coingecko"
 MAX_STEP_S = 5400
 NS = 1_000_000_000
 _COIN_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_GAP_SYMBOL_LENGTH = 32  # market_gaps.symbol
 
 Progress = Callable[[int, int], None]  # (seconds of the range done, seconds in total)
 
@@ -117,11 +116,6 @@ async def import_coingecko(
             # Continue the saved run; its cursor keeps the saved start and end.
             start, cursor_since = min(done_to, until_s), saved_since
             report.resumed_from_s = start
-    record_gaps = len(coin) <= _GAP_SYMBOL_LENGTH
-    if not record_gaps:
-        report.notes.append(
-            f"coin id longer than {_GAP_SYMBOL_LENGTH} characters: gaps counted, not recorded"
-        )
     previous = await _previous_point(conn, coin, since_s, start)
     total = until_s - since_s
     if on_progress is not None:
@@ -133,10 +127,9 @@ async def import_coingecko(
         gaps = point_gaps(coin, [p.ts_ns for p in points], previous)
         async with conn.transaction():
             report.add("reference_prices", await store.upsert_reference_prices(conn, points))
-            if record_gaps:
-                recorded = await store.record_gaps(conn, gaps)
-                report.gaps_recorded += recorded
-                report.add("market_gaps", recorded)
+            recorded = await store.record_gaps(conn, gaps)
+            report.gaps_recorded += recorded
+            report.add("market_gaps", recorded)
             await save_cursor(conn, job, {"since_s": cursor_since, "done_to_s": hi})
         report.rows_read += len(points)
         report.gaps_found += len(gaps)
