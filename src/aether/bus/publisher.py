@@ -3,9 +3,9 @@
 Rules a caller must know:
 
 * ``run`` connects and keeps the connection: a refused first connect is retried every
-  ``retry_seconds`` forever, a lost connection is left to nats-py's reconnect (unlimited).
-  After every (re)connect ``on_connect(client)`` runs (ensure streams, subscribe) until it
-  succeeds; until then ``ready`` is False.
+  ``retry_seconds`` forever (the bus counts as down meanwhile), a lost connection is left to
+  nats-py's reconnect (unlimited). After every (re)connect ``on_connect(client)`` runs
+  (ensure streams, subscribe) until it succeeds; until then ``ready`` is False.
 * ``publish`` is a core NATS publish (a JetStream stream captures the subject); it returns
   False, publishing nothing, while the connection is down. Nothing is queued for later:
   market data delivered late is worse than a recorded gap.
@@ -57,6 +57,7 @@ class BusPublisher:
         self.detail = "not connected yet"
         self.outages = 0
         self._down_since: int | None = None
+        self._began: int | None = None
         self._down_reason = ""
         self._closing = False
         self._setup: asyncio.Task[None] | None = None
@@ -79,7 +80,7 @@ class BusPublisher:
 
     async def run(self) -> None:
         """Connect and stay connected; cancel to stop (``close`` drains)."""
-        began = self.clock()
+        self._began = self.clock()
         while True:
             self._closed.clear()
             try:
@@ -99,9 +100,7 @@ class BusPublisher:
                 )
             except (OSError, TimeoutError, NatsError) as exc:
                 self.client = None
-                # Never connected yet: nothing was published since run began.
-                since = began if self.outages == 0 and self._down_since is None else None
-                self._mark_down(f"cannot connect: {type(exc).__name__}: {exc}", since)
+                self._connect_failed(exc)
                 await asyncio.sleep(self.retry_seconds)
                 continue
             self._start_setup()
@@ -179,7 +178,17 @@ class BusPublisher:
     async def _on_closed(self) -> None:
         self._closed.set()
 
+    def _connect_failed(self, exc: BaseException) -> None:
+        # Never connected yet: nothing was published since run began.
+        never = self.outages == 0 and self._down_since is None
+        self._mark_down(
+            f"cannot connect: {type(exc).__name__}: {exc}", self._began if never else None
+        )
+
     async def _error(self, exc: Exception) -> None:
-        # nats-py reports each failed reconnect here; the state already says "down".
-        if self.ready:
+        if self.client is None:
+            # nats.connect retries a refused first connect inside the call (unlimited
+            # attempts) and reports each failure only here.
+            self._connect_failed(exc)
+        elif self.ready:  # a failed reconnect: the state already says "down"
             log.warning("bus error", error=f"{type(exc).__name__}: {exc}"[:200])
