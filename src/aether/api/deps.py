@@ -95,6 +95,15 @@ def account_access(
     return dependency
 
 
+async def reader(principal: Caller) -> Principal:
+    """The caller, if its key carries the ``read`` scope (platform-wide reads: market data,
+    instruments, subscriptions, the audit query)."""
+    _require_scope(principal, Scope.READ)
+    return principal
+
+
+Reader = Annotated[Principal, Depends(reader)]
+
 ViewableAccount = Annotated[AccountRow, Depends(account_access(Role.VIEWER, Scope.READ))]
 AdministeredAccount = Annotated[AccountRow, Depends(account_access(Role.ADMIN, Scope.ADMIN))]
 

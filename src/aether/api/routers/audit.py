@@ -9,10 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from aether.api.deps import Caller, PlatformAdmin, Session
+from aether.api.deps import PlatformAdmin, Reader, Session
 from aether.api.errors import ApiError
 from aether.audit import log as audit
-from aether.domain.accounts import Scope
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -44,7 +43,7 @@ class VerifyOut(BaseModel):
     "only for platform administrators. Page with `after_seq`.",
 )
 async def query_audit(
-    principal: Caller,
+    principal: Reader,
     session: Session,
     account_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
@@ -54,8 +53,6 @@ async def query_audit(
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:
-    if Scope.READ not in principal.scopes:
-        raise ApiError(403, "insufficient_scope", "this API key lacks the 'read' scope")
     if account_id is not None:
         if principal.role_on(account_id) is None:
             raise ApiError(403, "forbidden", "no access to this account")

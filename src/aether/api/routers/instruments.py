@@ -11,24 +11,16 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from aether.api.deps import Caller, PlatformAdmin, Session, app_state
+from aether.api.deps import PlatformAdmin, Reader, Session, app_state
 from aether.api.errors import ApiError
 from aether.api.market_services import MarketServices
 from aether.audit import log as audit
-from aether.domain.accounts import Scope
 from aether.marketdata.registry import RegistryLoadError
-from aether.security.principal import Principal
 from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
 
 log = structlog.get_logger("aether.api.instruments")
 
 router = APIRouter(prefix="/instruments", tags=["instruments"])
-
-
-def require_read(principal: Principal) -> None:
-    """403 unless the key carries the ``read`` scope."""
-    if Scope.READ not in principal.scopes:
-        raise ApiError(403, "insufficient_scope", "this API key lacks the 'read' scope")
 
 
 def running_market(request: Request) -> MarketServices:
@@ -103,8 +95,7 @@ class RefreshOut(BaseModel):
 
 
 @router.get("", summary="Tradable instruments and the time of the last refresh")
-async def list_instruments(principal: Caller, session: Session) -> InstrumentsOut:
-    require_read(principal)
+async def list_instruments(principal: Reader, session: Session) -> InstrumentsOut:
     rows = (await session.scalars(select(InstrumentRow).order_by(InstrumentRow.symbol))).all()
     refreshed_at = await session.scalar(
         select(InstrumentRefreshRow.at).order_by(InstrumentRefreshRow.id.desc()).limit(1)

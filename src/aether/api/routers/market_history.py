@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from aether.api.deps import Caller, Session
+from aether.api.deps import Reader, Session
 from aether.api.errors import ApiError
-from aether.domain.accounts import Scope
 from aether.marketdata import history_query as history
 from aether.marketdata.records import CandleSource
-from aether.security.principal import Principal
 
 router = APIRouter(prefix="/market", tags=["market"])
 
@@ -20,13 +18,6 @@ MAX_LIMIT = 5000
 DEFAULT_LIMIT = 500
 
 
-async def _reader(principal: Caller) -> Principal:
-    if Scope.READ not in principal.scopes:
-        raise ApiError(403, "insufficient_scope", "this API key lacks the 'read' scope")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(_reader)]
 SymbolPath = Annotated[
     str, Path(description="Kraken REST altname, upper case (XBTUSD)", max_length=32)
 ]

@@ -13,9 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from aether.api.deps import Caller, PlatformAdmin, Session, app_state
+from aether.api.deps import PlatformAdmin, Reader, Session, app_state
 from aether.api.errors import ApiError
-from aether.api.routers.instruments import require_read
 from aether.bus.subjects import SUBSCRIBABLE_KINDS
 from aether.marketdata import subscriptions
 from aether.marketdata.subscriptions import Subscription, SubscriptionError
@@ -74,8 +73,7 @@ async def _announce(request: Request, symbol: str, ws_symbol: str, kinds: list[s
 
 
 @router.get("", summary="The pairs the ingest follows")
-async def list_subscriptions(principal: Caller, session: Session) -> list[SubscriptionOut]:
-    require_read(principal)
+async def list_subscriptions(principal: Reader, session: Session) -> list[SubscriptionOut]:
     return [SubscriptionOut.of(s) for s in await subscriptions.list_all(session)]
 
 
