@@ -38,6 +38,7 @@ __all__ = [
     "Side",
     "TimeInForce",
     "Trade",
+    "is_userref",
     "new_txid",
 ]
 
@@ -122,6 +123,11 @@ REASON_INSUFFICIENT_FUNDS = "Insufficient funds"
 USERREFS = range(-(2**31), 2**31)
 
 _TXID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def is_userref(value: object) -> bool:
+    """Whether ``value`` is a valid ``userref``: an int (not a bool) in :data:`USERREFS`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in USERREFS
 
 
 def new_txid(prefix: str) -> str:

@@ -27,13 +27,13 @@ from aether.emulator.errors import (
 )
 from aether.emulator.orders import (
     LIMIT_AFTER_TRIGGER,
-    USERREFS,
     Offset,
     OrderRequest,
     OrderType,
     SelfTradePrevention,
     Side,
     TimeInForce,
+    is_userref,
 )
 
 __all__ = ["MAX_EXPIRY_NS", "ParsedOrder", "is_plain_number", "parse_request"]
@@ -281,9 +281,7 @@ def parse_request(
     if expire_ns and tif is TimeInForce.GTC:
         tif = TimeInForce.GTD  # an expiretm on a GTC order makes it good-till-date
     userref = request.userref
-    if userref is not None and (
-        isinstance(userref, bool) or not isinstance(userref, int) or userref not in USERREFS
-    ):
+    if userref is not None and not is_userref(userref):
         raise invalid_argument("userref")
     cl_ord_id = request.cl_ord_id
     if cl_ord_id is not None and (

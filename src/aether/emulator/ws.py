@@ -108,13 +108,18 @@ class Hub:
 
     def publish(self) -> None:
         """Send every connection what changed since the last publish (runs after each
-        market tick and after each trading request)."""
+        market tick and after each trading request). The candles must be synced first: a
+        tick does so itself, a trading request through :meth:`_publish_after_request`."""
         if self.runtime.faults.take_ws_drop():
             for conn in self.connections:
                 conn.dropped.set()
-        self.runtime.sync_candles()
         self.market.publish(self.connections)
         self.accounts.publish(self.connections)
+
+    def _publish_after_request(self) -> None:
+        """Publish outside a tick: first feed the candles the trades the request printed."""
+        self.runtime.sync_candles()
+        self.publish()
 
     # --- requests -----------------------------------------------------------------------
 
@@ -165,11 +170,11 @@ class Hub:
                     conn.send(error)
                 else:
                     conn.send(self._reply(method, req_id, time_in, result=answer))
-            self.publish()
+            self._publish_after_request()
         elif method in self.trading.methods():
             result = self.trading.methods()[method](params)
             conn.send(self._reply(method, req_id, time_in, result=result))
-            self.publish()
+            self._publish_after_request()
         elif method in UNSUPPORTED_METHODS:
             account_for(self.runtime, params)
             raise WsError(f"EGeneral:Invalid arguments:{method} is not supported by the emulator")

@@ -16,7 +16,7 @@ asks clients to do.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -52,7 +52,7 @@ def checksum(asks: Side, bids: Side, price_places: int, qty_places: int) -> int:
 
 
 def _diff(
-    view: dict[Decimal, Decimal], top: Side, whole: dict[Decimal, Decimal]
+    view: dict[Decimal, Decimal], top: Side, whole: Container[Decimal]
 ) -> tuple[dict[Decimal, Decimal], list[tuple[Decimal, Decimal]]]:
     new = dict(top)
     changed = [(price, qty) for price, qty in top if view.get(price) != qty]
@@ -75,12 +75,22 @@ class BookView:
         return top_asks, top_bids
 
     def update(
-        self, asks: Side, bids: Side
+        self,
+        asks: Side,
+        bids: Side,
+        ask_prices: Container[Decimal] | None = None,
+        bid_prices: Container[Decimal] | None = None,
     ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """The levels an ``update`` carries to bring the subscriber to the book (both
-        empty when nothing in scope changed); ``asks``/``bids`` are the whole book."""
-        self.asks, ask_changes = _diff(self.asks, asks[: self.depth], dict(asks))
-        self.bids, bid_changes = _diff(self.bids, bids[: self.depth], dict(bids))
+        empty when nothing in scope changed); ``asks``/``bids`` are the whole book and
+        ``ask_prices``/``bid_prices`` their prices (built here when not given, so that
+        callers serving many subscribers of one book can build them once)."""
+        if ask_prices is None:
+            ask_prices = frozenset(price for price, _ in asks)
+        if bid_prices is None:
+            bid_prices = frozenset(price for price, _ in bids)
+        self.asks, ask_changes = _diff(self.asks, asks[: self.depth], ask_prices)
+        self.bids, bid_changes = _diff(self.bids, bids[: self.depth], bid_prices)
         ask_changes.sort(key=lambda level: level[0])
         bid_changes.sort(key=lambda level: level[0], reverse=True)
         return ask_changes, bid_changes

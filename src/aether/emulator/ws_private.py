@@ -28,7 +28,16 @@ from aether.emulator.orders import (
     new_txid,
 )
 from aether.emulator.runtime import EmulatorRuntime
-from aether.emulator.ws_common import INVALID_SESSION, Symbols, WsError, num, rfc3339, v2_asset
+from aether.emulator.ws_common import (
+    ALREADY_SUBSCRIBED,
+    INVALID_SESSION,
+    NOT_SUBSCRIBED,
+    Symbols,
+    WsError,
+    num,
+    rfc3339,
+    v2_asset,
+)
 
 __all__ = ["PRIVATE_CHANNELS", "AccountFeed", "PrivateView", "Subscriber", "account_for"]
 
@@ -95,7 +104,7 @@ class AccountFeed:
         account = account_for(self.runtime, params)
         view = conn.private
         if getattr(view, channel) is not None:
-            raise WsError("Already subscribed")
+            raise WsError(ALREADY_SUBSCRIBED)
         flags = {}
         defaults = {"snapshot": True, "snap_orders": True, "snap_trades": False}
         names = ("snap_orders", "snap_trades") if channel == "executions" else ("snapshot",)
@@ -148,7 +157,7 @@ class AccountFeed:
 
     def unsubscribe(self, conn: Subscriber, channel: str) -> None:
         if getattr(conn.private, channel) is None:
-            raise WsError("Subscription Not Found")
+            raise WsError(NOT_SUBSCRIBED)
         setattr(conn.private, channel, None)
 
     @staticmethod

@@ -12,7 +12,7 @@ the new trades touched. ``instrument`` is a snapshot only (the pairs never chang
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
@@ -22,7 +22,15 @@ from aether.emulator.kraken_format import PairInfo, asset_decimals
 from aether.emulator.orders import PublicTrade
 from aether.emulator.runtime import EmulatorRuntime
 from aether.emulator.ws_book import DEPTHS, BookView, Side, checksum
-from aether.emulator.ws_common import Num, Symbols, WsError, num, rfc3339, v2_asset
+from aether.emulator.ws_common import (
+    ALREADY_SUBSCRIBED,
+    Num,
+    Symbols,
+    WsError,
+    num,
+    rfc3339,
+    v2_asset,
+)
 
 CENT = Decimal("0.01")
 
@@ -61,13 +69,16 @@ class TickerView:
 
 @dataclass(slots=True)
 class _PairState:
-    """One pair at one publish: new trades and (lazily) the whole book."""
+    """One pair at one publish: new trades and (lazily, shared by every subscriber) the
+    whole book, the prices on each side and the checksum of its top 10."""
 
     pair: PairInfo
     trades: list[PublicTrade]
     asks: Side | None = None
     bids: Side | None = None
-    sums: dict[str, int] = field(default_factory=dict)
+    ask_prices: frozenset[Decimal] = frozenset()
+    bid_prices: frozenset[Decimal] = frozenset()
+    checksum: int | None = None
 
 
 def _flag(params: dict[str, Any], name: str, default: bool) -> bool:
@@ -102,7 +113,7 @@ class MarketFeed:
                 pair = self.symbols.pair(symbol)
                 subs = conn.subscriptions.setdefault(channel, {})
                 if pair.altname in subs:
-                    raise WsError("Already subscribed", symbol=symbol)
+                    raise WsError(ALREADY_SUBSCRIBED, symbol=symbol)
             except WsError as exc:
                 answers.append((symbol, exc, []))
                 continue
@@ -176,7 +187,8 @@ class MarketFeed:
         data: list[dict[str, Any]]
         if isinstance(view, BookView):
             asks, bids = view.snapshot(*self._book(pair))
-            data = [self._book_data(pair, asks, bids, asks, bids, None)]
+            check = checksum(asks, bids, pair.pair_decimals, pair.lot_decimals)
+            data = [self._book_data(pair, asks, bids, check, None)]
         elif isinstance(view, OhlcView):
             rows = self.runtime.candles[pair.altname].rows(view.interval)
             view.since = rows[-1].start if rows else 0
@@ -239,16 +251,17 @@ class MarketFeed:
         pair: PairInfo,
         asks: Side,
         bids: Side,
-        top_asks: Side,
-        top_bids: Side,
+        check: int,
         now: int | None,
     ) -> dict[str, Any]:
+        """One ``book`` message's data; ``check`` is the checksum of the book's top 10,
+        which an injected fault may corrupt (per message)."""
         p, q = pair.pair_decimals, pair.lot_decimals
         data: dict[str, Any] = {
             "symbol": self.symbols.symbol(pair.altname),
             "bids": [{"price": num(price, p), "qty": num(qty, q)} for price, qty in bids],
             "asks": [{"price": num(price, p), "qty": num(qty, q)} for price, qty in asks],
-            "checksum": checksum(top_asks, top_bids, p, q),
+            "checksum": check,
         }
         if self.runtime.faults.take_checksum_corruption():
             # Fault injection: a wrong checksum the client must detect and recover from.
@@ -348,10 +361,15 @@ class MarketFeed:
     def _book_update(self, conn: Subscriber, state: _PairState, view: BookView, now: int) -> None:
         if state.asks is None or state.bids is None:
             state.asks, state.bids = self._book(state.pair)
-        asks, bids = view.update(state.asks, state.bids)
+            state.ask_prices = frozenset(price for price, _ in state.asks)
+            state.bid_prices = frozenset(price for price, _ in state.bids)
+        asks, bids = view.update(state.asks, state.bids, state.ask_prices, state.bid_prices)
         if not asks and not bids:
             return
-        data = self._book_data(state.pair, asks, bids, state.asks, state.bids, now)
+        if state.checksum is None:
+            pair = state.pair
+            state.checksum = checksum(state.asks, state.bids, pair.pair_decimals, pair.lot_decimals)
+        data = self._book_data(state.pair, asks, bids, state.checksum, now)
         conn.send({"channel": "book", "type": "update", "data": [data]})
 
     def _ticker_update(

@@ -17,12 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from aether.emulator.errors import INSUFFICIENT_FUNDS, ExchangeError
-from aether.emulator.orders import USERREFS, OrderRequest, new_txid
+from aether.emulator.orders import OrderRequest, is_userref, new_txid
 from aether.emulator.runtime import EmulatorRuntime
 from aether.emulator.ws_common import Symbols, WsError, rfc3339
 from aether.emulator.ws_private import account_for
 
-__all__ = ["TRADING_METHODS", "UNSUPPORTED_METHODS", "Trading"]
+__all__ = ["UNSUPPORTED_METHODS", "Trading"]
 
 BATCH_SIZES = range(2, 16)
 CANCEL_BATCH_SIZES = range(2, 51)
@@ -111,9 +111,7 @@ class Trading:
         if _bool(params, "no_mpp"):
             flags.append("nompp")
         userref = params.get("order_userref")
-        if userref is not None and (
-            isinstance(userref, bool) or not isinstance(userref, int) or userref not in USERREFS
-        ):
+        if userref is not None and not is_userref(userref):
             raise _invalid("order_userref")
         return OrderRequest(
             pair=pair.altname,
@@ -287,15 +285,3 @@ class Trading:
             "cancel_all": self.cancel_all,
             "cancel_all_orders_after": self.cancel_all_orders_after,
         }
-
-
-#: Methods answered through :class:`Trading` (``cancel_order`` answers per order).
-TRADING_METHODS = (
-    "add_order",
-    "amend_order",
-    "batch_add",
-    "batch_cancel",
-    "cancel_all",
-    "cancel_all_orders_after",
-    "cancel_order",
-)
