@@ -22,7 +22,6 @@ from aether.marketdata import subscriptions
 from aether.marketdata.feed import MarketFeed
 from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
-from aether.ops.logs import redact_text
 from aether.settings import Settings
 
 log = structlog.get_logger("aether.api.market")
@@ -39,16 +38,12 @@ class MarketServices:
     registry: InstrumentRegistry
     fanout: MarketFanout
     feed: MarketFeed | None = None
-    feed_error: str | None = None
     _startup: asyncio.Task[None] | None = field(default=None, repr=False)
-    _constructed_feed: MarketFeed | None = field(default=None, repr=False)
 
     def ingest_readiness(self) -> tuple[bool, str]:
         """The feed's own readiness, or why it has not started."""
         if self.feed is not None:
             return self.feed.readiness()
-        if self.feed_error is not None:
-            return False, f"ingest failed to start: {self.feed_error}"
         return False, "ingest not started: waiting for the instrument registry's first load"
 
     async def announce(self, symbol: str, ws_symbol: str, kinds: list[str]) -> bool:
@@ -67,33 +62,16 @@ class MarketServices:
         if seeded:
             log.info("market subscriptions seeded", symbols=[s.symbol for s in seeded])
 
-    async def _start_feed(self) -> None:
-        """Construct the ingest once (it registers its metrics) and start it, retrying a
-        failed start with backoff; readiness reports the error meanwhile."""
-        feed = MarketFeed(self.settings, self.urls, self.metrics_registry)
-        self._constructed_feed = feed  # stopped on shutdown even if a start is under way
-        delay = 1.0
-        while True:
-            try:
-                await feed.start()
-            except Exception as exc:
-                self.feed_error = redact_text(f"{type(exc).__name__}: {exc}")[:300]
-                log.warning("ingest failed to start", error=self.feed_error)
-                with suppress(Exception):
-                    await feed.stop()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            self.feed, self.feed_error = feed, None
-            return
-
     async def _after_first_load(self) -> None:
         await self.registry.wait_loaded()
         try:
             await self._seed()
         except Exception as exc:  # seeding is a convenience; the API still serves without it
             log.error("seeding market subscriptions failed", error=type(exc).__name__)
-        await self._start_feed()
+        # Starting only launches the feed's tasks; each part retries on its own and
+        # readiness says which is not up yet.
+        self.feed = MarketFeed(self.settings, self.urls, self.metrics_registry)
+        await self.feed.start()
 
     async def start(self) -> None:
         self.fanout.connect(self.urls.nats_url)
@@ -106,9 +84,9 @@ class MarketServices:
             self._startup.cancel()
             with suppress(asyncio.CancelledError):
                 await self._startup
-        if self._constructed_feed is not None:
-            await self._constructed_feed.stop()
-            self.feed = self._constructed_feed = None
+        if self.feed is not None:
+            await self.feed.stop()
+            self.feed = None
         await self.registry.stop()
         await self.fanout.close()
 
