@@ -126,22 +126,14 @@ class KrakenRest:
         cl_ord_id = params.get("cl_ord_id")
         if not cl_ord_id:
             raise ValueError("add_order needs a cl_ord_id: it is how a lost response is resolved")
-        refused: KrakenError | None = None
-        for attempt in range(self.max_retries + 1):
-            try:
-                return await self._private_once("AddOrder", params)
-            except (httpx.TimeoutException, httpx.TransportError):
-                refused = None
-                found = await self.find_order(str(cl_ord_id))
-                if found is not None:
-                    return {"txid": [found], "recovered": True}
-            except RetryableError as exc:
-                refused = exc  # refused before it reached the book (busy, rate limited): safe
-            if attempt < self.max_retries:
-                await self._sleep(self.backoff * 2**attempt)
-        if refused is not None:
-            raise refused
-        raise KrakenTransportError(f"AddOrder {cl_ord_id}: no answer after all retries")
+
+        async def recover() -> Any:
+            found = await self.find_order(str(cl_ord_id))
+            return None if found is None else {"txid": [found], "recovered": True}
+
+        return await self._at_most_once(
+            f"AddOrder {cl_ord_id}", lambda: self._private_once("AddOrder", params), recover
+        )
 
     async def add_order_batch(self, pair: str, orders: Sequence[Mapping[str, Any]]) -> Any:
         """Place 2-15 orders on one pair at most once (Kraken places all or none); each
@@ -154,22 +146,44 @@ class KrakenRest:
         if not all(ids):
             raise ValueError("add_order_batch needs a cl_ord_id on every order")
         body = {"pair": pair, "orders": [dict(order) for order in orders]}
+
+        async def recover() -> Any:
+            found = [await self.find_order(cl_ord_id) for cl_ord_id in ids]
+            if not all(found):
+                return None
+            return {"orders": [{"txid": txid} for txid in found], "recovered": True}
+
+        return await self._at_most_once(
+            f"AddOrderBatch {ids}",
+            lambda: self._private_once("AddOrderBatch", body, as_json=True),
+            recover,
+        )
+
+    async def _at_most_once(
+        self,
+        label: str,
+        send: Callable[[], Awaitable[Any]],
+        recover: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """``send`` an order entry without ever placing it twice: after a lost response
+        ``recover`` looks the orders up by ``cl_ord_id`` (its answer, unless None, is the
+        result); a refusal before the book (busy, rate limited) is safe to send again."""
         refused: KrakenError | None = None
         for attempt in range(self.max_retries + 1):
             try:
-                return await self._private_once("AddOrderBatch", body, as_json=True)
+                return await send()
             except (httpx.TimeoutException, httpx.TransportError):
                 refused = None
-                found = [await self.find_order(cl_ord_id) for cl_ord_id in ids]
-                if all(found):
-                    return {"orders": [{"txid": txid} for txid in found], "recovered": True}
+                recovered = await recover()
+                if recovered is not None:
+                    return recovered
             except RetryableError as exc:
                 refused = exc
             if attempt < self.max_retries:
                 await self._sleep(self.backoff * 2**attempt)
         if refused is not None:
             raise refused
-        raise KrakenTransportError(f"AddOrderBatch {ids}: no answer after all retries")
+        raise KrakenTransportError(f"{label}: no answer after all retries")
 
     async def find_order(self, cl_ord_id: str) -> str | None:
         """The txid of this key's order with ``cl_ord_id``, open or closed, if Kraken has it."""
