@@ -40,17 +40,15 @@ class MarketClient:
     key_id: uuid.UUID
     queue: asyncio.Queue[str]
     subjects: set[str] = field(default_factory=set)
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)
-    drop_reason: str | None = None
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set: a slow consumer
 
     def offer(self, text: str) -> bool:
         """Queue one frame without waiting; a full queue drops the client (False)."""
-        if self.drop_reason is not None:
+        if self.dropped.is_set():
             return False
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
-            self.drop_reason = SLOW_CONSUMER
             self.dropped.set()
             return False
         return True
@@ -137,7 +135,7 @@ class MarketFanout:
         frame = status_frame(up)
         for clients in self._by_key.values():
             for client in list(clients):
-                self._give(client, frame)
+                client.offer(frame)  # a full queue marks the client dropped
 
     async def publish(self, subject: str, payload: bytes) -> bool:
         """Publish on the app's connection; False when there is no connection to hand it to."""
@@ -234,12 +232,8 @@ class MarketFanout:
         if not followers:
             return
         text = msg.data.decode("utf-8", errors="replace")
-        for client in tuple(followers):
-            self._give(client, text)
-
-    @staticmethod
-    def _give(client: MarketClient, text: str) -> None:
-        client.offer(text)  # a full queue marks the client dropped; its own task closes it
+        for client in followers:  # offer never waits nor changes who follows what
+            client.offer(text)  # a full queue marks the client dropped; its task closes it
 
     def snapshot(self) -> dict[str, Any]:
         """Counts for logs and tests: clients, followed subjects, bus state."""

@@ -34,7 +34,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from aether.api.market_fanout import MarketClient, MarketFanout, status_frame
+from aether.api.market_fanout import SLOW_CONSUMER, MarketClient, MarketFanout, status_frame
 from aether.api.state import AppState
 from aether.bus.subjects import MARKET_KINDS, market_subject
 from aether.domain.accounts import Scope
@@ -113,8 +113,9 @@ def _error(op: object, message: str) -> str:
     return json.dumps({"type": "error", "op": op, "message": message})
 
 
-def _subjects(request: dict[str, Any], online: frozenset[str]) -> tuple[str, list[str]]:
-    """The pair and subjects a subscribe/unsubscribe names; ValueError says what is wrong."""
+def _pair_and_kinds(request: dict[str, Any], online: frozenset[str]) -> tuple[str, list[str]]:
+    """The pair and kinds (in canonical order) a subscribe/unsubscribe names; ValueError says
+    what is wrong."""
     symbol = request.get("symbol")
     kinds = request.get("kinds")
     if not isinstance(symbol, str) or not symbol:
@@ -126,8 +127,7 @@ def _subjects(request: dict[str, Any], online: frozenset[str]) -> tuple[str, lis
     unknown = [k for k in kinds if k not in MARKET_KINDS]
     if unknown:
         raise ValueError(f"unknown kind {unknown[0]!r}: use {', '.join(MARKET_KINDS)}")
-    chosen = [k for k in MARKET_KINDS if k in kinds]
-    return symbol, [market_subject(symbol, k) for k in chosen]
+    return symbol, [k for k in MARKET_KINDS if k in kinds]
 
 
 async def _handle(
@@ -149,11 +149,11 @@ async def _handle(
         client.offer(_error(op, "type must be subscribe, unsubscribe or ping"))
         return
     try:
-        symbol, subjects = _subjects(request, online)
+        symbol, kinds = _pair_and_kinds(request, online)
     except ValueError as exc:
         client.offer(_error(op, str(exc)))
         return
-    for subject in subjects:
+    for subject in (market_subject(symbol, kind) for kind in kinds):
         if op == "subscribe":
             await fanout.follow(client, subject)
         else:
@@ -161,7 +161,6 @@ async def _handle(
     # Acknowledged once the bus has the change: after a subscribe ack, nothing published is
     # missed; after an unsubscribe ack, nothing more arrives.
     await fanout.sync()
-    kinds = [s.rsplit(".", 1)[1] for s in subjects]
     client.offer(json.dumps({"type": "ack", "op": op, "symbol": symbol, "kinds": kinds}))
 
 
@@ -196,8 +195,8 @@ async def _serve(websocket: WebSocket, client: MarketClient, state: AppState) ->
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    if client.drop_reason is not None:
-        return _Closed(CLOSE_SLOW_CONSUMER, client.drop_reason, "slow_consumer")
+    if client.dropped.is_set():
+        return _Closed(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER, "slow_consumer")
     for task in done:
         exc = task.exception()
         if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):

@@ -40,6 +40,7 @@ from aether.domain.events import BookSnapshot, Quote, Tick
 from aether.venues.kraken.book import BookError, LocalBook
 from aether.venues.kraken.timestamps import rfc3339_ns
 from aether.venues.kraken.ws_receive import (
+    EVENTS_KEPT,
     NS,
     StreamGap,
     StreamRecovered,
@@ -62,14 +63,14 @@ CHANNELS: tuple[str, ...] = ("book", "trade", "ticker", "ohlc")
 @dataclass(slots=True)
 class _Pair:
     kinds: frozenset[str] = frozenset()
-    precisions: tuple[int, int] | None = None
     book: LocalBook | None = None
 
 
 @dataclass(slots=True)
 class _State:
     pairs: dict[str, _Pair] = field(default_factory=dict)
-    gaps: list[StreamGap] = field(default_factory=list)
+    #: the latest gaps (bounded: a long-running stream must not grow without end)
+    gaps: deque[StreamGap] = field(default_factory=lambda: deque(maxlen=EVENTS_KEPT))
     #: price and quantity precisions of every pair the instrument channel named, so a pair
     #: added later can verify its book without waiting for a new instrument snapshot.
     precisions: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -171,8 +172,8 @@ class KrakenMarketStream:
                     await self._send(socket, "unsubscribe", self._params(kind, [symbol], False))
 
     @property
-    def gaps(self) -> list[StreamGap]:
-        """Every gap recorded since the stream started, oldest first."""
+    def gaps(self) -> deque[StreamGap]:
+        """The last ``EVENTS_KEPT`` gaps recorded, oldest first (the events carry them too)."""
         return self.state.gaps
 
     async def close(self) -> None:
@@ -268,9 +269,6 @@ class KrakenMarketStream:
             for pair in message.get("data", {}).get("pairs", []):
                 precisions = (int(pair["price_precision"]), int(pair["qty_precision"]))
                 self.state.precisions[pair.get("symbol")] = precisions
-                state = self.state.pairs.get(pair.get("symbol"))
-                if state is not None:
-                    state.precisions = precisions
             return []
         if channel == "book":
             return [e for item in message.get("data", []) for e in self._book(message, item, now)]
@@ -333,13 +331,12 @@ class KrakenMarketStream:
         if pair is None or "book" not in pair.kinds:
             return []
         assert isinstance(symbol, str)
-        if pair.precisions is None:
-            pair.precisions = self.state.precisions.get(symbol)
-            if pair.precisions is None:
-                return []
+        precisions = self.state.precisions.get(symbol)
+        if precisions is None:
+            return []
         try:
             if message.get("type") == "snapshot":
-                pair.book = LocalBook(*pair.precisions, self.depth)
+                pair.book = LocalBook(*precisions, self.depth)
                 pair.book.apply_snapshot(item.get("bids", []), item.get("asks", []))
             elif pair.book is None:
                 return []  # updates before the snapshot that rebuilds the book

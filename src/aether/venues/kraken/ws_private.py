@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from aether.venues.kraken.errors import KrakenError, error_for
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
 from aether.venues.kraken.ws import StreamEvent
 from aether.venues.kraken.ws_receive import (
+    EVENTS_KEPT,
     StreamGap,
     StreamRecovered,
     StreamStale,
@@ -53,6 +55,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)  # built once, not per message
 
 #: ``on_executions(kind, entries)``: kind is "snapshot" or "update".
 ExecutionsListener = Callable[[str, list[dict[str, Any]]], None]
@@ -115,7 +119,7 @@ class KrakenPrivateSession:
         self.reconnect_delay = reconnect_delay
         self.clock = clock
         self.balances: dict[str, Decimal] = {}
-        self.stream_events: list[StreamEvent] = []
+        self.stream_events: deque[StreamEvent] = deque(maxlen=EVENTS_KEPT)  # the latest
         self.connections = 0
         self.ready = asyncio.Event()
         self._token = ""
@@ -137,11 +141,6 @@ class KrakenPrivateSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._fail_pending("session stopped")
-
-    async def drop(self) -> None:
-        """Close the current connection (the session then reconnects): for tests and ops."""
-        if self._socket is not None:
-            await self._socket.close()
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         async with asyncio.timeout(timeout or self.request_timeout):
@@ -254,7 +253,7 @@ class KrakenPrivateSession:
                 self.stream_events.append(item)
                 continue
             try:
-                message = json.loads(item, parse_float=Decimal)
+                message = _DECIMAL_JSON.decode(item)
             except ValueError:
                 log.warning("Kraken private WebSocket: not JSON: %.200r", item)
                 continue

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 NS = 1_000_000_000
+#: How many stream events (gaps, stale, recovered) a long-running stream keeps for callers.
+EVENTS_KEPT = 1000
 
 
 @dataclass(frozen=True, slots=True)
