@@ -19,8 +19,8 @@ from decimal import Decimal
 from aether.domain.accounts import TradingState
 from aether.domain.bars import Bar
 from aether.domain.events import (
-    MarketDataFresh,
     MarketDataStale,
+    MarketDataStatus,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -229,7 +229,7 @@ class Engine:
 
     def run(
         self,
-        events: Iterable[Bar | Tick | MarketDataStale | MarketDataFresh],
+        events: Iterable[Bar | Tick | MarketDataStatus],
         market: SimulatedMarket | None = None,
     ) -> None:
         """Drive the engine over a stream of events in time order.
@@ -250,10 +250,10 @@ class Engine:
                     market_trade(event)
                 on_tick(event)
             else:
-                assert isinstance(event, MarketDataStale | MarketDataFresh)
+                assert isinstance(event, MarketDataStatus)
                 self.on_market_status(event)
 
-    def on_market_status(self, event: MarketDataStale | MarketDataFresh) -> None:
+    def on_market_status(self, event: MarketDataStatus) -> None:
         """A pair's data went stale (no new entries on it) or is fresh again."""
         if isinstance(event, MarketDataStale):
             self.stale.add(event.symbol)

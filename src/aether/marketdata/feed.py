@@ -37,7 +37,7 @@ from aether.bus.publisher import BusPublisher
 from aether.bus.streams import ensure_market_stream
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED, market_subject
 from aether.domain.bars import Bar
-from aether.domain.events import BookSnapshot, MarketDataFresh, MarketDataStale, Quote, Tick
+from aether.domain.events import BookSnapshot, MarketDataStale, MarketDataStatus, Quote, Tick
 from aether.marketdata import wire
 from aether.marketdata.feed_candles import LiveCandles, received_candle
 from aether.marketdata.feed_gaps import OpenGaps
@@ -374,7 +374,7 @@ class MarketFeed:
         notice = wire.MarketGapNotice(gap.symbol, gap.kind, gap.reason, gap.start_ns, gap.end_ns)
         await self._publish(gap.symbol, "status", wire.encode_gap(notice, now))
 
-    async def _status(self, event: MarketDataStale | MarketDataFresh, reason: str) -> None:
+    async def _status(self, event: MarketDataStatus, reason: str) -> None:
         self.metrics.stale.labels(event.symbol).set(1 if isinstance(event, MarketDataStale) else 0)
         log.info("market data " + ("stale" if isinstance(event, MarketDataStale) else "fresh"),
                  symbol=event.symbol)  # fmt: skip

@@ -31,6 +31,7 @@ from aether.domain.events import (
     BookSnapshot,
     MarketDataFresh,
     MarketDataStale,
+    MarketDataStatus,
     Quote,
     Tick,
 )
@@ -66,7 +67,7 @@ class MarketGapNotice:
     end_ns: int | None
 
 
-WireEvent = Tick | BookSnapshot | Quote | Bar | MarketDataStale | MarketDataFresh | MarketGapNotice
+WireEvent = Tick | BookSnapshot | Quote | Bar | MarketDataStatus | MarketGapNotice
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ def encode_ohlc(symbol: str, bar: Bar, recv_ns: int) -> bytes:
     )
 
 
-def encode_status(event: MarketDataStale | MarketDataFresh, reason: str = "") -> bytes:
+def encode_status(event: MarketDataStatus, reason: str = "") -> bytes:
     """A ``status`` payload for a stale or fresh transition (symbol: the altname)."""
     payload: dict[str, Any] = {
         "symbol": event.symbol,

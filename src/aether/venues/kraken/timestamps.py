@@ -1,4 +1,4 @@
-"""Kraken's RFC 3339 timestamps as UTC epoch nanoseconds (exact integer arithmetic)."""
+"""Kraken's RFC 3339 timestamps to and from UTC epoch nanoseconds (exact integer arithmetic)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,9 @@ _POWERS_10: tuple[int, ...] = tuple(10**n for n in range(10))
 def _second_ns(whole_seconds: str) -> int:
     moment = datetime.fromisoformat(whole_seconds).replace(tzinfo=UTC)
     return (moment - _EPOCH) // timedelta(seconds=1) * NS
+
+
+def ns_rfc3339(ns: int) -> str:
+    """Epoch nanoseconds as the RFC 3339 text Kraken accepts (UTC, microseconds, ``Z``)."""
+    moment = _EPOCH + timedelta(microseconds=ns // 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -28,7 +28,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,24 +44,18 @@ from aether.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from aether.venues.kraken.errors import KrakenError
 from aether.venues.kraken.symbols import V2_ASSET_NAMES, SymbolMap, UnknownSymbolError
 from aether.venues.kraken.symbols import shipped_symbols as _shipped_symbols
-from aether.venues.kraken.timestamps import rfc3339_ns
+from aether.venues.kraken.timestamps import ns_rfc3339, rfc3339_ns
 from aether.venues.kraken.ws_private import ConnectionLost, KrakenPrivateSession, RequestTimeout
 
 __all__ = ["KrakenVenue", "order_params", "rfc3339_ns"]
 
 log = logging.getLogger(__name__)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _REST_ASSET = {v2: rest for rest, v2 in V2_ASSET_NAMES.items()}  # BTC -> XBT
 _TRIGGERED = {OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT}
 _TRIGGERED |= {OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT}
 _PRICED = {OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 NOT_FOUND = "EOrder:Unknown order: no answer to add_order and not found at Kraken"
-
-
-def _rfc3339(ns: int) -> str:
-    moment = _EPOCH + timedelta(microseconds=ns // 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def order_params(request: OrderRequest, symbols: SymbolMap) -> dict[str, Any]:
@@ -87,7 +80,7 @@ def order_params(request: OrderRequest, symbols: SymbolMap) -> dict[str, Any]:
             "price_type": "quote",
         }
     if request.time_in_force is TimeInForce.GTD and request.expire_at_ns is not None:
-        params["expire_time"] = _rfc3339(request.expire_at_ns)
+        params["expire_time"] = ns_rfc3339(request.expire_at_ns)
     if request.post_only:
         params["post_only"] = True
     return params  # reduce_only is a margin flag on Kraken: spot orders do not send it
