@@ -18,7 +18,8 @@ from pathlib import Path
 from string import Template
 
 from aether.backtest.results import BacktestResult, RoundTrip, RunSpec, Summary
-from aether.backtest.trades_csv import iso_utc, plain, write_atomic
+from aether.backtest.trades_csv import plain, write_atomic
+from aether.domain.timestamps import iso_utc
 
 #: The table shows the latest round trips only: a browser chokes long before the CSV does.
 MAX_TABLE_ROWS = 500

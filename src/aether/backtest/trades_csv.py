@@ -7,11 +7,11 @@ import io
 import os
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from aether.backtest.results import RoundTrip
+from aether.domain.timestamps import iso_utc
 
 COLUMNS = (
     "symbol",
@@ -52,10 +52,6 @@ def write_trades_csv(path: Path, round_trips: Sequence[RoundTrip]) -> None:
             )
         )
     write_atomic(path, buffer.getvalue().encode("utf-8"))
-
-
-def iso_utc(epoch_seconds: int) -> str:
-    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def plain(value: Decimal) -> str:

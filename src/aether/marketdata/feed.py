@@ -39,13 +39,13 @@ from aether.bus.subjects import SUBSCRIPTIONS_CHANGED, market_subject
 from aether.domain.bars import Bar
 from aether.domain.events import BookSnapshot, MarketDataStale, MarketDataStatus, Quote, Tick
 from aether.marketdata import wire
-from aether.marketdata.feed_candles import LiveCandles, received_candle
+from aether.marketdata.feed_candles import LiveCandles
 from aether.marketdata.feed_gaps import OpenGaps
 from aether.marketdata.feed_metrics import FeedMetrics
 from aether.marketdata.feed_subscriptions import Followed, parse_change, read_subscriptions
 from aether.marketdata.feed_writer import IngestWriter
 from aether.marketdata.freshness import FreshnessTracker
-from aether.marketdata.records import GapRecord, TradeRecord
+from aether.marketdata.records import CandleRecord, GapRecord, TradeRecord
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
@@ -330,7 +330,7 @@ class MarketFeed:
             self._count_mismatches()
 
     def _store_candle(self, symbol: str, bar: Bar) -> None:
-        candle = received_candle(symbol, bar)
+        candle = CandleRecord.of_bar(bar, "kraken-ws", symbol)  # Kraken's WS candle
         self.writer.add_candle(candle)
         self.candles.received(candle)
         self._count_mismatches()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aether.domain.bars import Bar
 from aether.marketdata.candle_builder import CandleAccumulator, CandleMismatch, reconcile
 from aether.marketdata.records import CandleRecord, TradeRecord
 
@@ -29,14 +28,6 @@ class _PairCandles:
     partial: bool = True  # the builder's first interval started mid-way
     built: dict[int, CandleRecord] = field(default_factory=dict)  # start -> awaiting check
     received: dict[int, CandleRecord] = field(default_factory=dict)  # start -> latest
-
-
-def received_candle(symbol: str, bar: Bar) -> CandleRecord:
-    """Kraken's WebSocket candle (a domain ``Bar``) as a ``kraken-ws`` row of ``symbol``."""
-    return CandleRecord(
-        symbol, bar.interval, "kraken-ws", bar.start, bar.open, bar.high, bar.low,
-        bar.close, bar.volume, bar.trades,
-    )  # fmt: skip
 
 
 class LiveCandles:

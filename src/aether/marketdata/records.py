@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from aether.domain.bars import Bar
+
 TradeSource = Literal["ws", "rest"]
 #: Where a candle came from: Kraken's WebSocket ohlc channel, built from stored trades,
 #: Kraken's bulk OHLCVT CSV, or Kraken's REST OHLC.
@@ -54,6 +56,14 @@ class CandleRecord:
     close: Decimal
     volume: Decimal
     trades: int
+
+    @classmethod
+    def of_bar(cls, bar: Bar, source: CandleSource, symbol: str | None = None) -> CandleRecord:
+        """A domain ``Bar`` as a ``source`` row (of ``symbol``, else the bar's own)."""
+        return cls(
+            symbol or bar.symbol, bar.interval, source, bar.start, bar.open, bar.high, bar.low,
+            bar.close, bar.volume, bar.trades,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,21 +80,7 @@ def interval_seconds(path: Path, minutes: int | None, pair: str, known_pairs: se
 
 def candles_of(bars: Sequence[Bar]) -> list[CandleRecord]:
     """The file's bars as ``kraken-csv`` candle rows."""
-    return [
-        CandleRecord(
-            b.symbol,
-            b.interval,
-            CANDLE_SOURCE,
-            b.start,
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume,
-            b.trades,
-        )
-        for b in bars
-    ]
+    return [CandleRecord.of_bar(b, CANDLE_SOURCE) for b in bars]
 
 
 def gaps_of(bars: Sequence[Bar]) -> list[GapRecord]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+
+from aether.domain import timestamps
 
 
 def iso_utc(epoch_s: int | None) -> str | None:
     """``2026-01-01T00:00:00Z`` for epoch seconds (None stays None)."""
-    if epoch_s is None:
-        return None
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if epoch_s is None else timestamps.iso_utc(epoch_s)
 
 
 @dataclass(slots=True)
