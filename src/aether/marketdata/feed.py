@@ -45,7 +45,7 @@ from aether.marketdata.feed_metrics import FeedMetrics
 from aether.marketdata.feed_subscriptions import Followed, parse_change, read_subscriptions
 from aether.marketdata.feed_writer import IngestWriter
 from aether.marketdata.freshness import FreshnessTracker
-from aether.marketdata.records import CandleRecord, GapRecord, TradeRecord
+from aether.marketdata.records import INGEST_SOURCE, CandleRecord, GapRecord, TradeRecord
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
@@ -247,11 +247,10 @@ class MarketFeed:
 
     def _bus_outage(self, start_ns: int, end_ns: int, reason: str) -> None:
         """Nothing was published between ``start_ns`` and ``end_ns``: a gap per channel."""
+        why = f"bus unreachable: {reason}"
         for followed in self._followed.values():
             for kind in sorted(followed.kinds):
-                gap = GapRecord(
-                    followed.symbol, kind, start_ns, end_ns, f"bus unreachable: {reason}", "ingest"
-                )
+                gap = GapRecord(followed.symbol, kind, start_ns, end_ns, why, INGEST_SOURCE)
                 self.writer.add_gap(gap)
                 self.metrics.gaps.labels("bus outage").inc()
         log.warning("bus outage recorded", start_ns=start_ns, end_ns=end_ns, reason=reason)

@@ -8,12 +8,11 @@ visible while it lasts and after.
 
 from __future__ import annotations
 
-from aether.marketdata.records import GapRecord
+from aether.marketdata.records import INGEST_SOURCE, GapRecord
 
 
 class OpenGaps:
-    def __init__(self, source: str = "ingest") -> None:
-        self.source = source
+    def __init__(self) -> None:
         self._open: dict[tuple[str, str], GapRecord] = {}
 
     def open(self, symbol: str, kind: str, ts_ns: int, reason: str) -> GapRecord | None:
@@ -21,7 +20,7 @@ class OpenGaps:
         key = (symbol, kind)
         if key in self._open:
             return None
-        gap = GapRecord(symbol, kind, ts_ns, None, reason, self.source)
+        gap = GapRecord(symbol, kind, ts_ns, None, reason, INGEST_SOURCE)
         self._open[key] = gap
         return gap
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +27,7 @@ import structlog
 
 from aether.marketdata import store
 from aether.marketdata.feed_metrics import FeedMetrics
-from aether.marketdata.records import CandleRecord, GapRecord, TradeRecord
+from aether.marketdata.records import INGEST_SOURCE, CandleRecord, GapRecord, TradeRecord
 
 log = structlog.get_logger("aether.marketdata.writer")
 
@@ -136,7 +137,7 @@ class IngestWriter:
                     if self.gaps.get(key) is gap:
                         del self.gaps[key]
             while self.trades:
-                batch = [self.trades[i] for i in range(min(len(self.trades), self.batch_rows))]
+                batch = list(itertools.islice(self.trades, self.batch_rows))
                 added = await store.copy_trades(conn, batch)
                 self.metrics.written_rows.labels("market_trades").inc(added)
                 # Only what was written leaves; add_trade may have dropped some meanwhile.
@@ -181,7 +182,7 @@ class IngestWriter:
         """Turn the spans of dropped trades into gaps (called once the database answers)."""
         for symbol, (first, last) in self._dropping.items():
             reason = f"ingest buffer full during a database outage; {self.dropped} rows dropped"
-            gap = GapRecord(symbol, "trade", first, last, reason, "ingest")
+            gap = GapRecord(symbol, "trade", first, last, reason, INGEST_SOURCE)
             self.add_gap(gap)
             self.metrics.gaps.labels("buffer overflow").inc()
             log.warning("ingest dropped trades", symbol=symbol, start_ns=first, end_ns=last)

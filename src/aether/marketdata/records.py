@@ -17,6 +17,8 @@ TradeSource = Literal["ws", "rest"]
 #: Where a candle came from: Kraken's WebSocket ohlc channel, built from stored trades,
 #: Kraken's bulk OHLCVT CSV, or Kraken's REST OHLC.
 CandleSource = Literal["kraken-ws", "trades", "kraken-csv", "kraken-ohlc"]
+#: ``market_gaps.source`` of the holes the live ingest records (imports use ``import:<name>``).
+INGEST_SOURCE = "ingest"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
