@@ -4,12 +4,12 @@ acknowledgement latency each client sees; prints a table.
     .venv/bin/python benchmarks/bench_emulator.py [--clients 1,4,16] [--orders 300]
 
 A fresh emulator is started for the run as a user starts it (``python -m aether.cli emulator
---market synthetic``, in its own process, on a free loopback port); its rate limits are
-switched off where the CLI has ``--rate-limits``. Every client has its own account and API
-key and sends its orders one after another (the next once the previous is acknowledged), all
-clients at once. The orders mix resting limits far from the market (a buy at half the bid, a
-sell at twice the ask) and marketable market orders (buys and sells in turn, so balances do
-not drift); ``--marketable`` sets the share of the latter.
+--market synthetic --rate-limits off``, in its own process, on a free loopback port). Every
+client has its own account and API key and sends its orders one after another (the next once
+the previous is acknowledged), all clients at once. The orders mix resting limits far from
+the market (a buy at half the bid, a sell at twice the ask) and marketable market orders
+(buys and sells in turn, so balances do not drift); ``--marketable`` sets the share of the
+latter.
 
 Each transport is one function taking the emulator's URL, the clients and their orders and
 returning a ``Round`` (acknowledgement latencies, wall time, refused orders); ``TRANSPORTS``
@@ -34,8 +34,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,6 +50,7 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import ClientConnection, connect
 
+from aether.ops.localstack.processes import free_ports
 from aether.venues.kraken.signing import api_sign
 
 PAIR = "XBTUSD"
@@ -106,33 +105,16 @@ Transport = Callable[[str, list[Client], list[list[Order]]], Coroutine[Any, Any,
 # --- the emulator ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "aether.cli", "emulator", *args]
 
 
-def _limits_flag() -> list[str]:
-    """``--rate-limits off`` when this emulator has rate limits to switch off."""
-    shown = subprocess.run(
-        _cli("--help"),
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    return ["--rate-limits", "off"] if "--rate-limits" in shown.stdout else []
-
-
 @contextlib.contextmanager
-def emulator(speed: float) -> Iterator[tuple[str, psutil.Process, bool]]:
-    """A fresh emulator process: its URL, the process, and whether limits were switched off."""
-    port, flag = _free_port(), _limits_flag()
-    command = _cli("--port", str(port), "--market", "synthetic", "--speed", f"{speed:g}", *flag)
+def emulator(speed: float) -> Iterator[tuple[str, psutil.Process]]:
+    """A fresh emulator process, its rate limits off: its URL and the process."""
+    (port,) = free_ports(1)
+    flags = ("--market", "synthetic", "--speed", f"{speed:g}", "--rate-limits", "off")
+    command = _cli("--port", str(port), *flags)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -147,7 +129,7 @@ def emulator(speed: float) -> Iterator[tuple[str, psutil.Process, bool]]:
             if time.monotonic() > deadline:
                 raise SystemExit("the emulator did not start within 30 s")
             time.sleep(0.1)
-        yield url, psutil.Process(process.pid), bool(flag)
+        yield url, psutil.Process(process.pid)
     finally:
         process.terminate()
         try:
@@ -347,11 +329,10 @@ def main() -> None:
     if not levels or min(levels) < 1 or args.orders < 1 or not 0 <= args.marketable <= 1:
         raise SystemExit("--clients and --orders must be positive, --marketable in [0, 1]")
 
-    with emulator(args.speed) as (url, server, limits_off):
+    with emulator(args.speed) as (url, server):
         table = Table(
             title=f"Kraken emulator: {args.orders} orders per client, {PAIR}, "
-            f"{args.marketable:.0%} marketable, rate limits "
-            f"{'off' if limits_off else 'as the CLI defaults'}, loopback"
+            f"{args.marketable:.0%} marketable, rate limits off, loopback"
         )
         columns = ("transport", "clients", "orders", "seconds", "orders/s", "p50 ms", "p99 ms")
         for column in (*columns, "fills", "errors", "server CPU ms/order"):

@@ -32,7 +32,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -44,16 +43,11 @@ from rich.console import Console
 from rich.table import Table
 
 from aether.ops.endpoints import ServerUrls
+from aether.ops.localstack.processes import free_ports
 
 NS = 1_000_000_000
 PAIRS = ("XBTUSD", "ETHUSD")
 KINDS = ["book", "trade", "ticker"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_emulator(port: int, tick: float, speed: float, levels: int) -> None:
@@ -147,13 +141,18 @@ async def measure(url: str, key: str, seconds: float, warmup: float) -> dict[str
     return samples
 
 
+def _percentile(ordered: list[int], q: float) -> int:
+    """The ``q`` quantile (0 to 1) of the sorted, non-empty ``ordered``."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
 def _row(name: str, values: list[int], seconds: float) -> tuple[str, ...]:
     if not values:
         return (name, "0", "-", "-", "-", "-", "-")
     ordered = sorted(values)
 
     def pct(q: float) -> str:
-        return f"{ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1e6:.2f}"
+        return f"{_percentile(ordered, q) / 1e6:.2f}"
 
     return (
         name,
@@ -189,7 +188,7 @@ def main() -> None:
         urls = stack.urls()
         upgrade(urls.database_url)
         key = asyncio.run(_admin_key(urls.database_url))
-        emulator_port, api_port = _free_port(), _free_port()
+        emulator_port, api_port = free_ports(2)
         emulator = spawn.Process(
             target=run_emulator,
             args=(emulator_port, args.tick, args.speed, args.levels),
@@ -236,7 +235,7 @@ def main() -> None:
     rate = total / args.seconds
     if not book:
         raise SystemExit("no book update reached the client")
-    p99 = book[min(len(book) - 1, int(len(book) * 0.99))] / 1e6
+    p99 = _percentile(book, 0.99) / 1e6
     verdict = "meets" if p99 < 20 and rate >= 1000 else "MISSES"
     console.print(
         f"{verdict} the target: p99 {p99:.2f} ms (book, emulator send -> client) with "

@@ -24,7 +24,6 @@ import asyncio
 import cProfile
 import json
 import pstats
-import socket
 import time
 
 import websockets
@@ -35,6 +34,7 @@ from aether.domain.events import BookSnapshot
 from aether.emulator.app import create_app
 from aether.emulator.runtime import build_runtime
 from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.ops.localstack.processes import free_ports
 from aether.ops.platform import Sidecar, SidecarThread
 from aether.venues.kraken.ws import KrakenMarketStream
 from aether.venues.kraken.ws_receive import StreamGap
@@ -42,16 +42,10 @@ from aether.venues.kraken.ws_receive import StreamGap
 SYMBOLS = ["BTC/USD", "ETH/USD"]
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_emulator(speed: float) -> tuple[SidecarThread, str]:
     runtime = build_runtime(load_instrument_snapshot(), market="synthetic", seed=7, speed=speed)
-    server = SidecarThread(Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", _port()))
+    (port,) = free_ports(1)
+    server = SidecarThread(Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", port))
     server.start()
     return server, f"ws://127.0.0.1:{server.sidecar.port}/v2"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,12 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aether.ops.localstack import LocalStack
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from aether.ops.localstack.processes import free_ports
 
 
 def _aether(*args: str) -> subprocess.CompletedProcess[str]:
@@ -69,7 +63,7 @@ def main() -> None:
             stack.stop()
         rows.append(("servers: warm start (median of 3)", f"{statistics.median(warm):.2f} s"))
 
-        data, port = root / "platform", _free_port()
+        data, (port,) = root / "platform", free_ports(1)
         base = f"http://127.0.0.1:{port}"
         up = _timed(lambda: _aether("up", "--detach", "--data-dir", str(data), "--port", str(port)))
         rows.append(("aether up --detach until /readyz 200 (fresh)", f"{up:.2f} s"))

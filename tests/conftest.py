@@ -38,6 +38,7 @@ from aether.security import key_store, users
 from aether.settings import Settings
 from aether.storage.database import create_engine, session_factory
 from aether.storage.migrate import upgrade
+from tests.integration.emulator.conftest import Emulator, serve
 
 _EXTERNAL = {
     "postgres": "AETHER_TEST_DATABASE_URL",
@@ -85,6 +86,21 @@ def aether_stack(aether_scratch: Path) -> Iterator[LocalStack | None]:
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """An emulator replaying Kraken's history at 3600x (an hour bar a second, about 20 trades
+    a second per pair), one per test module."""
+    yield from serve("replay", 3600.0)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Iterator[Emulator]:
+    """An emulator on a synthetic market at 600x, one per test module. A modest pace: the
+    emulator runs in the test process and must not starve what it feeds of the GIL on a
+    loaded two-core machine (with coverage on)."""
+    yield from serve("synthetic", 600.0)
 
 
 @pytest.fixture(scope="session")

@@ -4,46 +4,23 @@ WebSocket untouched, recovery on the same port, and the hole recorded as a gap."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import nats
-import pytest
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
 from aether.marketdata.feed import MarketFeed
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
-from aether.storage.migrate import upgrade
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 from tests.integration.marketdata.test_feed import (
     feed_settings,
     prepare_database,
     trade_counts,
 )
 from tests.support.polling import eventually
-
-
-@pytest.fixture(scope="module")
-def market() -> Iterator[Emulator]:
-    # A modest pace: the emulator runs in this process and must not starve the feed of the
-    # GIL on a loaded two-core machine (with coverage on).
-    yield from serve("synthetic", 600.0)
-
-
-@pytest.fixture
-async def stack(aether_stack_dir: Path) -> AsyncIterator[tuple[LocalStack, ServerUrls]]:
-    """A stack of this test's own (PostgreSQL and NATS), migrated."""
-    local = LocalStack(aether_stack_dir, durable=False)
-    await asyncio.to_thread(local.start, ["postgres", "nats"])
-    try:
-        urls = local.urls()
-        await asyncio.to_thread(upgrade, urls.database_url)
-        yield local, urls
-    finally:
-        await asyncio.to_thread(local.stop)
 
 
 async def gaps(url: str, reason_like: str) -> list[asyncpg.Record]:
@@ -59,12 +36,12 @@ async def gaps(url: str, reason_like: str) -> list[asyncpg.Record]:
 
 
 async def test_a_nats_outage_keeps_the_websocket_and_is_recorded_as_a_gap(
-    market: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+    synthetic: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
 ) -> None:
     local, urls = stack
     await prepare_database(urls.database_url, {"XBTUSD": ["book", "trade"]})
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, market.url), urls, registry, retry_seconds=0.2)
+    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), urls, registry, retry_seconds=0.2)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])
@@ -103,11 +80,11 @@ async def test_a_nats_outage_keeps_the_websocket_and_is_recorded_as_a_gap(
 
 
 async def test_a_postgres_outage_buffers_drops_the_oldest_and_records_the_hole(
-    market: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+    synthetic: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
 ) -> None:
     local, urls = stack
     await prepare_database(urls.database_url, {"XBTUSD": ["trade"], "ETHUSD": ["trade"]})
-    settings = feed_settings(tmp_path, market.url, ingest_buffer_rows=100)
+    settings = feed_settings(tmp_path, synthetic.url, ingest_buffer_rows=100)
     feed = MarketFeed(settings, urls, CollectorRegistry(), retry_seconds=0.2)
     await feed.start()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,19 @@ from aether.accounts import service as accounts
 from aether.cli.context import session_scope
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
-from aether.storage.migrate import upgrade
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 from tests.integration.market_api_helpers import market_settings
 from tests.integration.test_ws_market import authenticated, served
 
 
-@pytest.fixture(scope="module")
-def market() -> Iterator[Emulator]:
-    yield from serve("synthetic", 600.0)
-
-
 @pytest.fixture
-async def stack(
-    aether_stack_dir: Path, aether_server_urls: ServerUrls
-) -> AsyncIterator[tuple[LocalStack, ServerUrls]]:
-    """PostgreSQL and NATS of this test's own (NATS gets killed); the session's Redis."""
-    local = LocalStack(aether_stack_dir, durable=False)
-    await asyncio.to_thread(local.start, ["postgres", "nats"])
-    try:
-        own = local.urls()
-        await asyncio.to_thread(upgrade, own.database_url)
-        yield local, ServerUrls(own.database_url, own.nats_url, aether_server_urls.redis_url)
-    finally:
-        await asyncio.to_thread(local.stop)
+def stack(
+    stack: tuple[LocalStack, ServerUrls], aether_server_urls: ServerUrls
+) -> tuple[LocalStack, ServerUrls]:
+    """The chaos stack (PostgreSQL and NATS of this test's own: NATS gets killed) with the
+    session's Redis."""
+    local, own = stack
+    return local, ServerUrls(own.database_url, own.nats_url, aether_server_urls.redis_url)
 
 
 async def admin_key(database_url: str) -> str:
@@ -61,11 +49,11 @@ async def next_frame(ws: ClientConnection, wanted: dict[str, Any], within: float
 
 
 async def test_a_market_client_rides_out_a_bus_outage(
-    market: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+    synthetic: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
 ) -> None:
     local, urls = stack
     token = await admin_key(urls.database_url)
-    settings = market_settings(tmp_path, market.url)  # XBTUSD and ETHUSD are seeded
+    settings = market_settings(tmp_path, synthetic.url)  # XBTUSD and ETHUSD are seeded
     async with served(settings, urls) as (url, _app):
         ws = await authenticated(url, token)
         try:

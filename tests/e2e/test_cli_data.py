@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +12,8 @@ from typing import Any
 import pytest
 
 from aether.marketdata.shipped import shipped_data
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
+from tests.support.cli import aether, aether_env
 from tests.support.coingecko_server import serve_coingecko
 
 pytestmark = pytest.mark.e2e
@@ -24,27 +22,13 @@ SLICE = shipped_data("kraken_XBTUSD_60.csv")
 
 
 def data(db_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AETHER_")}
-    clean |= {"AETHER_DATABASE_URL": db_url, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "aether.cli", "data", *args],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return aether("data", *args, env=aether_env(AETHER_DATABASE_URL=db_url, **env))
 
 
 def report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     payload: dict[str, Any] = json.loads(result.stdout)
     return payload
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    yield from serve("replay", 3600.0)
 
 
 def test_kraken_csv_import_then_a_rerun_adds_nothing(aether_db_url: str) -> None:

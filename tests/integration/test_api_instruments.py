@@ -14,7 +14,7 @@ from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
 from aether.storage.database import create_engine, session_factory
 from tests.conftest import Seed
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 from tests.integration.market_api_helpers import (
     loaded,
     market_settings,
@@ -22,11 +22,6 @@ from tests.integration.market_api_helpers import (
     state_of,
 )
 from tests.support.polling import eventually
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    yield from serve("replay", 3600.0)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
@@ -15,13 +15,8 @@ from nats.aio.client import Client as Nats
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.ops.endpoints import ServerUrls
 from tests.conftest import Seed
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 from tests.integration.market_api_helpers import loaded, market_settings, running_app
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    yield from serve("replay", 3600.0)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,10 @@ from aether.ops.endpoints import ServerUrls
 from aether.security import key_store, users
 from aether.settings import Settings
 from tests.conftest import Seed
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 from tests.integration.market_api_helpers import loaded, market_settings, state_of
 from tests.support.network import free_port
 from tests.support.polling import eventually
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    yield from serve("replay", 3600.0)
 
 
 @asynccontextmanager

@@ -1,4 +1,8 @@
-"""A real emulator server on a free loopback port, and a signed Kraken client for tests."""
+"""A real emulator server on a free loopback port, and a signed Kraken client for tests.
+
+The ``emulator`` and ``synthetic`` fixtures built on ``serve`` live in ``tests/conftest.py``:
+modules outside this directory use them too.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 from aether.emulator.app import create_app
 from aether.emulator.runtime import EmulatorRuntime, build_runtime
@@ -25,6 +28,11 @@ class Emulator:
     url: str
     http: httpx.Client
     runtime: EmulatorRuntime | None = None  # the served runtime, for tests that reach in
+
+    @property
+    def ws_url(self) -> str:
+        """Kraken's WebSocket v2 on this emulator."""
+        return self.url.replace("http://", "ws://") + "/v2"
 
     def public(self, method: str, **params: Any) -> dict[str, Any]:
         response = self.http.get(f"/0/public/{method}", params=params)
@@ -104,14 +112,3 @@ def serve(market: str, speed: float) -> Iterator[Emulator]:
             yield Emulator(url, http, runtime)
         finally:
             server.stop()
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    """Replay at 3600x: an hour bar a second."""
-    yield from serve("replay", 3600.0)
-
-
-@pytest.fixture(scope="module")
-def synthetic() -> Iterator[Emulator]:
-    yield from serve("synthetic", 600.0)

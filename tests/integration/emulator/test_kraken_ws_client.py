@@ -17,10 +17,6 @@ from aether.venues.kraken.ws_receive import StreamGap, StreamRecovered, StreamSt
 from tests.integration.emulator.conftest import Emulator
 
 
-def ws_url(emulator: Emulator) -> str:
-    return emulator.url.replace("http://", "ws://") + "/v2"
-
-
 async def collect(
     stream: KrakenMarketStream,
     seconds: float,
@@ -50,7 +46,7 @@ async def collect(
 
 
 def test_books_verify_and_trades_arrive(synthetic: Emulator) -> None:
-    stream = KrakenMarketStream(ws_url(synthetic), ["BTC/USD"], depth=10)
+    stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"], depth=10)
     events = asyncio.run(collect(stream, 3.0))
     books = [e for e in events if isinstance(e, BookSnapshot)]
     ticks = [e for e in events if isinstance(e, Tick)]
@@ -68,7 +64,7 @@ def test_a_dropped_connection_reconnects_resubscribes_and_records_the_gap(
     async def drop(stream: KrakenMarketStream, events: list[StreamEvent]) -> None:
         await stream.close()
 
-    stream = KrakenMarketStream(ws_url(synthetic), ["BTC/USD"], reconnect_delay=0.1)
+    stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"], reconnect_delay=0.1)
     events = asyncio.run(collect(stream, 3.0, drop))
     assert stream.connections >= 2
     lost = [e for e in events if isinstance(e, StreamGap) and e.reason == "connection lost"]
@@ -86,7 +82,7 @@ def test_a_corrupted_checksum_is_a_gap_and_the_book_is_rebuilt(synthetic: Emulat
             )
             assert answer.status_code == 200, answer.text
 
-    stream = KrakenMarketStream(ws_url(synthetic), ["BTC/USD"])
+    stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"])
     events = asyncio.run(collect(stream, 4.0, corrupt))
     mismatches = [e for e in events if isinstance(e, StreamGap) and e.reason == "checksum mismatch"]
     assert len(mismatches) == 1
@@ -101,7 +97,7 @@ def test_a_stalled_feed_is_reported_stale_then_recovered(synthetic: Emulator) ->
             answer = await http.post(f"{synthetic.url}/emulator/faults", json={"stall_s": 2})
             assert answer.status_code == 200, answer.text
 
-    stream = KrakenMarketStream(ws_url(synthetic), ["BTC/USD"], stale_after=0.8)
+    stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"], stale_after=0.8)
     started = time.monotonic()
     events = asyncio.run(collect(stream, 4.5, stall))
     assert time.monotonic() - started < 10
@@ -118,7 +114,7 @@ def test_the_emulator_killing_the_socket_is_survived_with_a_rebuilt_book(
             answer = await http.post(f"{synthetic.url}/emulator/faults", json={"ws_drop": True})
             assert answer.status_code == 200, answer.text
 
-    stream = KrakenMarketStream(ws_url(synthetic), ["BTC/USD"], reconnect_delay=0.1)
+    stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"], reconnect_delay=0.1)
     events = asyncio.run(collect(stream, 3.5, kill))
     assert stream.connections >= 2
     lost = [e for e in events if isinstance(e, StreamGap) and e.reason == "connection lost"]
@@ -130,7 +126,7 @@ def test_the_emulator_killing_the_socket_is_survived_with_a_rebuilt_book(
 
 def test_ticker_quotes_and_ohlc_bars_are_normalised(synthetic: Emulator) -> None:
     stream = KrakenMarketStream(
-        ws_url(synthetic), ["BTC/USD"], trades=False, ticker=True, ohlc_minutes=1
+        synthetic.ws_url, ["BTC/USD"], trades=False, ticker=True, ohlc_minutes=1
     )
     events = asyncio.run(collect(stream, 3.0))
     quotes = [e for e in events if isinstance(e, Quote)]

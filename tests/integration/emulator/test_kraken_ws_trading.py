@@ -31,8 +31,7 @@ def rest_for(emulator: Emulator, tmp_path: Path, **balances: str) -> KrakenRest:
 def test_amend_batch_and_cancel_all_over_the_websocket(emulator: Emulator, tmp_path: Path) -> None:
     async def trade() -> dict[str, Any]:
         rest = rest_for(emulator, tmp_path, USD="100000")
-        url = emulator.url.replace("http://", "ws://") + "/v2"
-        session = KrakenPrivateSession(url, rest)
+        session = KrakenPrivateSession(emulator.ws_url, rest)
         session.start()
         try:
             await session.wait_ready(10)

@@ -4,7 +4,6 @@ without duplicates, per-pair subscription changes (table and control subject).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import asyncpg
 import nats
 import orjson
-import pytest
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
@@ -23,27 +21,16 @@ from aether.marketdata import wire
 from aether.marketdata.feed import MarketFeed
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
+from tests.integration.market_api_helpers import market_settings
 from tests.support.polling import eventually
 
 PAIRS = {"XBTUSD": "BTC/USD", "ETHUSD": "ETH/USD"}
 
 
-@pytest.fixture(scope="module")
-def market() -> Iterator[Emulator]:
-    yield from serve("synthetic", 600.0)
-
-
 def feed_settings(tmp_path: Path, emulator_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "profile": "test",
-        "data_dir": tmp_path / "data",
-        "kraken_rest_url": emulator_url,
-        "kraken_ws_url": emulator_url.replace("http://", "ws://") + "/v2",
-        "market_stale_seconds": 3.0,
-        **overrides,
-    }
-    return Settings(**values)
+    """``market_settings`` with the ingest's staleness cut to 3 s."""
+    return market_settings(tmp_path, emulator_url, **{"market_stale_seconds": 3.0, **overrides})
 
 
 async def prepare_database(url: str, subscriptions: dict[str, list[str]]) -> None:
@@ -89,7 +76,7 @@ def requests_since(feed: MarketFeed, mark: int) -> list[tuple[str, str, tuple[st
 
 
 async def test_ingest_publishes_stores_and_changes_one_pair_at_a_time(
-    market: Emulator, aether_urls: ServerUrls, tmp_path: Path
+    synthetic: Emulator, aether_urls: ServerUrls, tmp_path: Path
 ) -> None:
     await prepare_database(aether_urls.database_url, {"XBTUSD": ["book", "trade", "ohlc"]})
     received: list[tuple[str, wire.WireMessage]] = []
@@ -100,7 +87,7 @@ async def test_ingest_publishes_stores_and_changes_one_pair_at_a_time(
     bus = await nats.connect(aether_urls.nats_url)
     await bus.subscribe("md.kraken.>", cb=collect)
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, market.url), aether_urls, registry)
+    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])
@@ -209,15 +196,15 @@ async def test_a_pair_without_data_turns_stale_then_fresh(
 
 
 async def test_a_dropped_kraken_socket_is_a_gap_closed_when_data_returns(
-    market: Emulator, aether_urls: ServerUrls, tmp_path: Path
+    synthetic: Emulator, aether_urls: ServerUrls, tmp_path: Path
 ) -> None:
     await prepare_database(aether_urls.database_url, {"XBTUSD": ["book"]})
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, market.url), aether_urls, registry)
+    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])
-        answer = market.http.post("/emulator/faults", json={"ws_drop": True})
+        answer = synthetic.http.post("/emulator/faults", json={"ws_drop": True})
         assert answer.status_code == 200, answer.text
 
         async def closed_gap() -> list[asyncpg.Record]:

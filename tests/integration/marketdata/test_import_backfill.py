@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -19,16 +19,10 @@ from aether.marketdata.imports.kraken_trades import parse_trades_page
 from aether.marketdata.records import CandleRecord, TradeRecord, datetime_to_ns
 from aether.venues.kraken.rate_limit import Tier
 from aether.venues.kraken.rest import KrakenRest
-from tests.integration.emulator.conftest import Emulator, serve
+from tests.integration.emulator.conftest import Emulator
 
 NS = 1_000_000_000
 KEYS = {"XBTUSD": "XXBTZUSD", "ETHUSD": "XETHZUSD"}
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    """Replay at 3600x: about 20 trades a second per pair, all within the emulator's tape."""
-    yield from serve("replay", 3600.0)
 
 
 @pytest.fixture
