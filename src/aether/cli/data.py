@@ -47,7 +47,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JS
 
 def _epoch(text: str, option: str) -> int:
     moment = epoch_seconds(text, option)
-    assert moment is not None  # _when returns None only for None
+    assert moment is not None  # epoch_seconds returns None only for None
     return moment
 
 

@@ -409,6 +409,8 @@ async def test_edit_order_is_not_supported(emulator: Emulator) -> None:
     async with v2(emulator) as ws:
         answer = await ws.call("edit_order", order_id="OAAAAA-BBBBB-CCCCCC", token=token_of(client))
         assert answer["success"] is False
+        # Said as such, not answered as an unknown method.
+        assert "edit_order is not supported by the emulator" in answer["error"]
 
 
 async def test_amend_order_keeps_the_order_id(emulator: Emulator) -> None:
