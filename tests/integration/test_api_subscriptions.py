@@ -12,6 +12,7 @@ import nats
 import pytest
 from nats.aio.client import Client as Nats
 
+from aether.bus.barrier import barrier
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.ops.endpoints import ServerUrls
 from tests.conftest import Seed
@@ -36,7 +37,7 @@ async def announcements(bus: Nats) -> asyncio.Queue[dict[str, object]]:
         await received.put(json.loads(msg.data))
 
     await bus.subscribe(SUBSCRIPTIONS_CHANGED, cb=collect)
-    await bus.flush()
+    await barrier(bus, timeout=15)
     return received
 
 

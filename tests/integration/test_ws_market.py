@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from aether.api.app import create_app
 from aether.api.ws_market import PATH
+from aether.bus.barrier import barrier
 from aether.domain.accounts import Scope
 from aether.ops.endpoints import ServerUrls
 from aether.security import key_store, users
@@ -154,7 +155,7 @@ async def test_subscribed_kinds_arrive_unchanged_and_unsubscribe_stops_them(
             payload = b'{"type":"trade","symbol":"ETHUSD","price":"3000.10"}'
             await bus.publish("md.kraken.ETHUSD.book", b'{"not":"subscribed"}')
             await bus.publish("md.kraken.ETHUSD.trade", payload)
-            await bus.flush()  # the test's own client buffers too: make sure it was sent
+            await barrier(bus, timeout=15)  # the test's own client buffers too: it was sent
             async with asyncio.timeout(15):
                 forwarded = await ws.recv()
             await ws.send(
@@ -162,7 +163,7 @@ async def test_subscribed_kinds_arrive_unchanged_and_unsubscribe_stops_them(
             )
             unsubscribed = await recv_json(ws)
             await bus.publish("md.kraken.ETHUSD.trade", payload)
-            await bus.flush()
+            await barrier(bus, timeout=15)
             await ws.send(json.dumps({"type": "ping"}))
             after = await recv_json(ws)
             snapshot = state_of(app).market.fanout.snapshot()  # type: ignore[union-attr]
@@ -225,7 +226,7 @@ async def test_a_slow_consumer_is_dropped_without_slowing_the_others(
             reader = asyncio.create_task(read_fast())
             for _ in range(count):
                 await bus.publish("md.kraken.XBTUSD.book", big)
-            await bus.flush()
+            await barrier(bus, timeout=15)
             async with asyncio.timeout(20):
                 await reader
             code, reason = await closed_with(slow)

@@ -26,6 +26,7 @@ from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from aether.bus.barrier import barrier
 from aether.ops.logs import redact_text
 
 log = structlog.get_logger("aether.api.market_fanout")
@@ -145,8 +146,7 @@ class MarketFanout:
         try:
             await nc.publish(subject, payload)
             if nc.is_connected:
-                async with asyncio.timeout(2):
-                    await nc.flush()
+                await barrier(nc, timeout=2)
         except Exception as exc:  # a failed announcement is reported, never raised
             log.warning("publish failed", subject=subject, error=f"{type(exc).__name__}")
             return False
@@ -159,8 +159,7 @@ class MarketFanout:
         if nc is None or not nc.is_connected:
             return
         try:
-            async with asyncio.timeout(2):
-                await nc.flush()
+            await barrier(nc, timeout=2)
         except Exception as exc:  # a lost round trip only delays the first messages
             log.warning("bus round trip failed", error=type(exc).__name__)
 

@@ -14,6 +14,7 @@ import orjson
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
+from aether.bus.barrier import barrier
 from aether.bus.streams import MARKET_STREAM
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.domain.events import BookSnapshot, Tick
@@ -86,6 +87,7 @@ async def test_ingest_publishes_stores_and_changes_one_pair_at_a_time(
 
     bus = await nats.connect(aether_urls.nats_url)
     await bus.subscribe("md.kraken.>", cb=collect)
+    await barrier(bus, timeout=15)
     registry = CollectorRegistry()
     feed = MarketFeed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
     await feed.start()
@@ -178,6 +180,7 @@ async def test_a_pair_without_data_turns_stale_then_fresh(
 
     bus = await nats.connect(aether_urls.nats_url)
     await bus.subscribe("md.kraken.XBTUSD.status", cb=collect)
+    await barrier(bus, timeout=15)
     publisher = asyncio.create_task(feed.bus.run())
     try:
         await eventually(lambda: feed.bus.ready)
