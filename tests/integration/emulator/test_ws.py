@@ -399,7 +399,7 @@ async def test_batch_add_cancel_all_and_dead_mans_switch(emulator: Emulator) -> 
         assert armed["success"] is True
         assert armed["result"]["triggerTime"] > armed["result"]["currentTime"]
         # The dead man's switch fires: no open order left.
-        await eventually(lambda: not client.ok("OpenOrders")["open"], within=5, every=0.2)
+        await eventually(lambda: not client.ok("OpenOrders")["open"], within=15, every=0.2)
         off = await ws.call("cancel_all_orders_after", timeout=0, token=token)
         assert off["result"]["triggerTime"] == "0"
 
