@@ -106,14 +106,9 @@ def _wait_ready(base: str, timeout: float) -> None:
 
 
 async def _admin_key(database_url: str) -> str:
-    from aether.accounts import service as accounts
-    from aether.cli.context import session_scope
+    from aether.cli.accounts import initialise_company
 
-    async with session_scope(database_url) as session:
-        done = await accounts.initialise(
-            session, company_name="Bench", director_names=["A", "B"], admin_name="bench",
-            actor="system:bench",
-        )  # fmt: skip
+    done = await initialise_company(database_url, "Bench", ["A", "B"], "bench", "system:bench")
     return done.admin_key.token
 
 

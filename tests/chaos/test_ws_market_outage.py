@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from aether.accounts import service as accounts
-from aether.cli.context import session_scope
+from aether.cli.accounts import initialise_company
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
 from tests.integration.emulator.conftest import Emulator
@@ -31,11 +30,7 @@ def stack(
 
 
 async def admin_key(database_url: str) -> str:
-    async with session_scope(database_url) as session:
-        done = await accounts.initialise(
-            session, company_name="Company", director_names=["A", "B"], admin_name="root",
-            actor="system:test",
-        )  # fmt: skip
+    done = await initialise_company(database_url, "Company", ["A", "B"], "root", "system:test")
     return done.admin_key.token
 
 

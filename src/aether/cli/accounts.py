@@ -15,6 +15,27 @@ app = typer.Typer(help="Trading accounts.", no_args_is_help=True)
 SYSTEM_ACTOR = "system:cli"
 
 
+async def initialise_company(
+    url: str,
+    company_name: str,
+    director_names: list[str],
+    admin_name: str,
+    actor: str = SYSTEM_ACTOR,
+) -> service.Initialised:
+    """Create the company, its director accounts and the first admin in one transaction.
+
+    Raises ``service.AlreadyInitialisedError`` on a database that has them already.
+    """
+    async with session_scope(url) as session:
+        return await service.initialise(
+            session,
+            company_name=company_name,
+            director_names=director_names,
+            admin_name=admin_name,
+            actor=actor,
+        )
+
+
 @app.command()
 def init(
     data_dir: DataDirOption = None,
@@ -53,19 +74,8 @@ def init(
     assert company_name
     assert admin_name
     url = database_url(settings)
-
-    async def work() -> service.Initialised:
-        async with session_scope(url) as session:
-            return await service.initialise(
-                session,
-                company_name=company_name,
-                director_names=list(director_names),
-                admin_name=admin_name,
-                actor=SYSTEM_ACTOR,
-            )
-
     try:
-        done = run(work)
+        done = run(lambda: initialise_company(url, company_name, list(director_names), admin_name))
     except (service.AlreadyInitialisedError, ValueError) as exc:
         fail(str(exc))
     accounts = [done.company, *done.directors]
