@@ -63,6 +63,17 @@ class ExchangeQueries(ExchangeState):
     def query_orders(self, account: str, txids: Sequence[str]) -> list[OrderInfo]:
         return self._ledger.query(account, txids)
 
+    def open_remaining(self, account: str, txids: Sequence[str]) -> dict[str, Decimal]:
+        """The unexecuted quantity of each of ``txids`` still open (closed ones are left
+        out): what the market maker needs of its ladder, without an order snapshot each."""
+        open_orders = self._ledger.records(account).open
+        remaining: dict[str, Decimal] = {}
+        for txid in txids:
+            order = open_orders.get(txid)
+            if order is not None:
+                remaining[txid] = order.volume - order.vol_exec
+        return remaining
+
     def trades_history(self, account: str) -> list[Trade]:
         return self._ledger.trades(account)
 

@@ -25,16 +25,21 @@ __all__ = ["AccountRecords", "Ledger", "Tape"]
 
 
 class AccountRecords:
-    """One account's open and closed orders, trades (oldest first) and pending events."""
+    """One account's open and closed orders, trades (oldest first) and pending events.
 
-    __slots__ = ("cl_ord_ids", "closed", "events", "open", "trades")
+    ``events`` is False for the house accounts (the market maker and the flow): nobody reads
+    their executions, and building one snapshot per order event was most of a market tick.
+    """
 
-    def __init__(self, history_limit: int, event_limit: int) -> None:
+    __slots__ = ("cl_ord_ids", "closed", "events", "open", "record_events", "trades")
+
+    def __init__(self, history_limit: int, event_limit: int, events: bool = True) -> None:
         self.open: dict[str, Order] = {}
         self.closed: dict[str, Order] = {}  # in closing order, oldest first
         self.cl_ord_ids: dict[str, Order] = {}  # open orders only: ids are reusable after
         self.trades: deque[Trade] = deque(maxlen=history_limit)
         self.events: deque[ExecutionEvent] = deque(maxlen=event_limit)
+        self.record_events = events
 
 
 class Ledger:
@@ -47,8 +52,9 @@ class Ledger:
         self._event_limit = event_limit
         self._accounts: dict[str, AccountRecords] = {}
 
-    def register(self, account: str) -> None:
-        self._accounts[account] = AccountRecords(self._history_limit, self._event_limit)
+    def register(self, account: str, *, events: bool = True) -> None:
+        """Records for a new account; ``events=False`` keeps no execution-event queue."""
+        self._accounts[account] = AccountRecords(self._history_limit, self._event_limit, events)
 
     def records(self, account: str) -> AccountRecords:
         records = self._accounts.get(account)
@@ -82,9 +88,9 @@ class Ledger:
     def emit(
         self, order: Order, exec_type: ExecType, now_ns: int, trade: Trade | None = None
     ) -> None:
-        self.records(order.account).events.append(
-            ExecutionEvent(exec_type, now_ns, order.info(), trade)
-        )
+        records = self.records(order.account)
+        if records.record_events:
+            records.events.append(ExecutionEvent(exec_type, now_ns, order.info(), trade))
 
     def find_open(self, account: str, ref: str | int) -> list[Order]:
         """Open orders a cancel names: a txid, a cl_ord_id, or (an int) every order of that

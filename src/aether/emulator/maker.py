@@ -1,12 +1,16 @@
 """The emulator's market: a market maker's book around the generator's price, and the
 generator's trades printed against it.
 
-For each trade the generator prints at price ``p``, :class:`PairFeed` first moves the maker's
-ladder (:func:`~aether.emulator.market_book.move_book`) so that every maker bid is below ``p``
-and every maker ask above it; then the maker posts ``p`` on the side the trade takes and a
-second house account (the "flow") takes it with an immediate-or-cancel limit at ``p``. The
-public tape thus prints the generator's price, size and taker side, and client orders resting
-at or better than ``p`` are filled first, by price-time priority, as on a real exchange.
+For each trade the generator prints at price ``p``, :class:`PairFeed` first cancels the maker's
+quotes at or through ``p`` (every maker bid left is below ``p`` and every maker ask above it);
+then the maker posts ``p`` on the side the trade takes and a second house account (the "flow")
+takes it with an immediate-or-cancel limit at ``p``. The public tape thus prints the
+generator's price, size and taker side, and client orders resting at or better than ``p`` are
+filled first, by price-time priority, as on a real exchange. Once a tick's trades are printed
+the ladder is moved to the last price (:func:`~aether.emulator.market_book.move_book`), once
+per tick and not per trade: a fast replay moves the price by many rungs a trade, and
+re-quoting the whole ladder for every print was most of the emulator's CPU time. A tick that
+falls behind prints at most its budget and skips the rest, so its cost stays bounded.
 Both house accounts hold enough money never to run out in a demo or a test.
 """
 
@@ -72,6 +76,7 @@ class PairFeed:
         self._ladder: dict[tuple[Side, Decimal], str] = {}
         self._steps: Iterator[MarketStep] = iter(())
         self._pending: list[SyntheticTrade] = []
+        self._last_price: Decimal | None = None
         self._gen_origin = 0
         self._wall_origin = 0
         self.speed = 1.0
@@ -90,6 +95,7 @@ class PairFeed:
             return
         self._gen_origin, self._wall_origin = first.ts_ns, now_ns
         self.apply(first, now_ns)
+        self.requote(now_ns)
 
     def _next_trade(self) -> SyntheticTrade | None:
         while not self._pending:
@@ -100,8 +106,15 @@ class PairFeed:
         return self._pending.pop()
 
     def tick(self, now_ns: int, budget: int) -> int:
-        """Print every generator trade due by ``now_ns`` (at most ``budget``); a replay that
-        ends starts over. When over budget the feed skips ahead rather than fall behind."""
+        """Print every generator trade due by ``now_ns`` (at most ``budget``), then move the
+        ladder to the last price; a replay that ends starts over. When over budget the feed
+        skips ahead rather than fall behind."""
+        done = self._print_due(now_ns, budget)
+        if done:
+            self.requote(now_ns)
+        return done
+
+    def _print_due(self, now_ns: int, budget: int) -> int:
         due = self._gen_origin + int((now_ns - self._wall_origin) * self.speed)
         done = 0
         while done < budget:
@@ -124,11 +137,13 @@ class PairFeed:
     # --- the maker's book and the print --------------------------------------------------
 
     def apply(self, trade: SyntheticTrade, now_ns: int) -> None:
-        """Move the ladder to ``trade.price`` and print the trade against the maker."""
+        """Print ``trade`` against the maker, first cancelling the maker's quotes at or
+        through its price (the ladder itself moves in :meth:`requote`)."""
         price = trade.price
         if self._profile is None:
             self._profile = self._make_profile(price)
-        self._move_ladder(price, now_ns)
+        self._last_price = price
+        self._cancel_crossed(price, now_ns)
         qty = self._tradable_qty(trade.qty, price)
         maker_side = Side.SELL if trade.side is Side.BUY else Side.BUY
         post = self._place(self.maker, maker_side, price, qty, "GTC", now_ns)
@@ -152,17 +167,33 @@ class PairFeed:
     def _current_book(self) -> Book:
         if not self._ladder:
             return (), ()
-        by_txid = {txid: key for key, txid in self._ladder.items()}
+        remaining = self.exchange.open_remaining(self.maker, list(self._ladder.values()))
         bids: list[BookLevel] = []
         asks: list[BookLevel] = []
-        for info in self.exchange.query_orders(self.maker, list(by_txid)):
-            key = by_txid[info.txid]
-            if info.status is not OrderStatus.OPEN:
+        for key, txid in list(self._ladder.items()):
+            left = remaining.get(txid)
+            if left is None:  # filled (or cancelled) since the last look
                 del self._ladder[key]
                 continue
-            level = BookLevel(key[1], info.volume - info.vol_exec)
-            (bids if key[0] is Side.BUY else asks).append(level)
+            (bids if key[0] is Side.BUY else asks).append(BookLevel(key[1], left))
         return tuple(bids), tuple(asks)
+
+    def _cancel_crossed(self, price: Decimal, now_ns: int) -> None:
+        """Cancel the maker's bids at or above ``price`` and asks at or below it."""
+        crossed = [
+            key
+            for key in self._ladder
+            if (key[1] >= price if key[0] is Side.BUY else key[1] <= price)
+        ]
+        for key in crossed:
+            txid = self._ladder.pop(key)
+            with contextlib.suppress(ExchangeError):  # filled meanwhile
+                self.exchange.cancel(self.maker, txid, now_ns)
+
+    def requote(self, now_ns: int) -> None:
+        """Move the maker's ladder to the last printed price."""
+        if self._last_price is not None:
+            self._move_ladder(self._last_price, now_ns)
 
     def _move_ladder(self, mid: Decimal, now_ns: int) -> None:
         assert self._profile is not None

@@ -92,8 +92,8 @@ class EmulatorRuntime:
         self.candles = {pair: PairCandles() for pair in instruments}
         self._cursors: dict[str, int | None] = dict.fromkeys(instruments)
         house = {asset: HOUSE_BALANCE for asset in self.catalogue.assets()}
-        self.maker, _ = self.exchange.create_account(house)
-        self.flow, _ = self.exchange.create_account(house)
+        self.maker, _ = self.exchange.create_account(house, house=True)
+        self.flow, _ = self.exchange.create_account(house, house=True)
         book = shape if shape is not None else BookShape()
         self.feeds = [
             PairFeed(self.exchange, instruments[pair], gen, self.maker, self.flow, book)

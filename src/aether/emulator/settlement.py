@@ -83,11 +83,16 @@ class ExchangeState:
         self._now = 0
 
     def create_account(
-        self, balances: Mapping[str, Decimal], volume_30d_usd: Decimal = ZERO
+        self,
+        balances: Mapping[str, Decimal],
+        volume_30d_usd: Decimal = ZERO,
+        *,
+        house: bool = False,
     ) -> tuple[str, str]:
-        """A new account; returns ``(api_key, api_secret_b64)``. See :meth:`Accounts.create`."""
+        """A new account; returns ``(api_key, api_secret_b64)``. See :meth:`Accounts.create`.
+        A ``house`` account (the emulator's own market maker) keeps no execution events."""
         key, secret = self.accounts.create(balances, volume_30d_usd)
-        self._ledger.register(key)
+        self._ledger.register(key, events=not house)
         return key, secret
 
     def _instrument(self, pair: str) -> Instrument:

@@ -15,10 +15,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from aether.emulator.ws import OVERFLOW_CODE, OVERFLOW_REASON, Connection, Hub
+from aether.emulator.ws import OVERFLOW_CODE, OVERFLOW_REASON, QUEUE_LIMIT, Connection, Hub
 from aether.emulator.ws_book import checksum
 from aether.venues.kraken.book import LocalBook
-from tests.integration.emulator.conftest import Emulator, Kraken, serve
+from tests.integration.emulator.conftest import Emulator, Kraken
 from tests.support.polling import eventually
 
 Message = dict[str, Any]
@@ -439,15 +439,18 @@ async def test_amend_order_keeps_the_order_id(emulator: Emulator) -> None:
         assert unknown["error"] == "EOrder:Unknown order"
 
 
-@pytest.fixture(scope="module")
-def tiny_queues() -> Iterator[Emulator]:
-    """A server of its own whose WebSocket queues hold 3 messages."""
-    for emulator in serve("replay", 3600.0):
-        assert emulator.runtime is not None
-        hub = emulator.runtime.tick_listeners[0].__self__  # type: ignore[attr-defined]
-        assert isinstance(hub, Hub)
-        hub.queue_limit = 3
+@pytest.fixture
+def tiny_queues(emulator: Emulator) -> Iterator[Emulator]:
+    """The module's server, its new WebSocket connections' queues holding 3 messages (not a
+    server of its own: a third market ticking in this process slows every other test)."""
+    assert emulator.runtime is not None
+    hub = emulator.runtime.tick_listeners[0].__self__  # type: ignore[attr-defined]
+    assert isinstance(hub, Hub)
+    hub.queue_limit = 3
+    try:
         yield emulator
+    finally:
+        hub.queue_limit = QUEUE_LIMIT
 
 
 async def test_a_slow_consumer_is_disconnected_with_a_reason(tiny_queues: Emulator) -> None:
