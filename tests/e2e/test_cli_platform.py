@@ -14,7 +14,9 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from typer.testing import CliRunner
 
+from aether.cli import app as cli_app
 from tests.support.cli import aether, aether_env, init_company
 from tests.support.network import free_port
 
@@ -39,14 +41,12 @@ def test_up_detach_ready_freeze_init_down(aether_stack_dir: Path) -> None:
     data = aether_stack_dir
     port, emulator = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
+    # How fast `up --detach` is ready is measured by benchmarks/platform_startup.py, not here.
     env = aether_env(AETHER_EMULATOR_PORT=str(emulator))
     up = aether("up", "--detach", "--data-dir", str(data), "--port", str(port), env=env)
-    took = time.monotonic() - started
     pids: list[int] = []
     try:
         assert up.returncode == 0, up.stdout + up.stderr
-        assert took < 15, f"up --detach took {took:.1f}s"
         assert "NOT FOR PRODUCTION" in up.stderr
         assert httpx.get(f"{base}/readyz").status_code == 200
         kraken = httpx.get(f"http://127.0.0.1:{emulator}/0/public/Time").json()
@@ -172,8 +172,13 @@ def test_commands_fail_clearly_when_the_stack_is_down(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
+    # The real entry point once; every command's help in-process (a subprocess each cost
+    # 18 s of CI for what one process shows: each lazily imported module loads and parses).
+    result = aether("--help")
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+    runner = CliRunner()
     for args in (
-        [],
         ["up"],
         ["down"],
         ["status"],
@@ -185,11 +190,14 @@ def test_every_command_has_help() -> None:
         ["keys", "revoke"],
         ["audit", "verify"],
         ["users", "create"],
+        ["backtest"],
+        ["emulator"],
+        ["data", "import", "kraken-csv"],
         ["version"],
     ):
-        result = aether(*args, "--help")
-        assert result.returncode == 0, args
-        assert "Usage" in result.stdout
+        answer = runner.invoke(cli_app, [*args, "--help"])
+        assert answer.exit_code == 0, (args, answer.output)
+        assert "Usage" in answer.output, args
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -49,10 +49,13 @@ def test_an_injected_error_can_target_private_calls_only(healthy: Emulator) -> N
     assert client.call("Balance")["error"] == []
 
 
-def test_latency_is_added_to_every_answer(healthy: Emulator) -> None:
+def _timed(call: Callable[[], object]) -> float:
     started = time.monotonic()
-    healthy.public("Time")
-    baseline = time.monotonic() - started
+    call()
+    return time.monotonic() - started
+
+
+def test_latency_is_added_to_every_answer(healthy: Emulator) -> None:
     set_faults(healthy, latency_ms=300)
     started = time.monotonic()
     assert healthy.public("Time")["error"] == []
@@ -62,9 +65,8 @@ def test_latency_is_added_to_every_answer(healthy: Emulator) -> None:
     assert client.call("Balance")["error"] == []
     assert time.monotonic() - started >= 0.3
     set_faults(healthy, clear=True)
-    started = time.monotonic()
-    healthy.public("Time")
-    assert time.monotonic() - started < 0.3 + baseline
+    # One answer in under 0.3 s proves the latency is gone (a loaded machine may slow some).
+    assert min(_timed(lambda: healthy.public("Time")) for _ in range(5)) < 0.3
 
 
 def test_websocket_faults_show_in_the_state(healthy: Emulator) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import Any
 
 import httpx
@@ -98,9 +97,7 @@ def test_a_stalled_feed_is_reported_stale_then_recovered(synthetic: Emulator) ->
             assert answer.status_code == 200, answer.text
 
     stream = KrakenMarketStream(synthetic.ws_url, ["BTC/USD"], stale_after=0.8)
-    started = time.monotonic()
     events = asyncio.run(collect(stream, 4.5, stall))
-    assert time.monotonic() - started < 10
     stale = [e for e in events if isinstance(e, StreamStale)]
     assert stale
     assert any(isinstance(e, StreamRecovered) for e in events[events.index(stale[0]) :])
