@@ -7,12 +7,15 @@ exchange it keeps the account's balances and refuses or trims what they cannot p
 * at a fill, the quantity is cut to what the balance covers (a market buy that gapped up),
   and the rest is cancelled with ``insufficient funds``.
 
-Fees come from the instrument's schedule at the tier of the simulated 30-day USD volume, or
-from ``fees`` when given; they are charged in USD and rounded half-up to 1e-8. Fills carry
-the open time of the bar (or the time of the tick / book) that made them; trade ids are
-``SIM-<n>`` in order, so a run repeats exactly. With ``latency_ns`` an order reaches the
-venue that much after it was sent and only works on data from then on. Bar matching follows
-``aether.venues.sim_fills``; book and trade matching follow ``aether.venues.sim_book``.
+Fill prices are the market's as printed (a bar's open, a book level, a trade's price), never
+re-rounded to today's tick; only prices the platform sets are on the grid (see
+``aether.venues.sim_fills``). Fees come from the instrument's schedule at the tier of the
+simulated 30-day USD volume, or from ``fees`` when given; they are charged in USD and rounded
+half-up to 1e-8. Fills carry the open time of the bar (or the time of the tick / book) that
+made them; trade ids are ``SIM-<n>`` in order, so a run repeats exactly. With ``latency_ns``
+an order reaches the venue that much after it was sent and only works on data from then on.
+Bar matching follows ``aether.venues.sim_fills``; book and trade matching follow
+``aether.venues.sim_book``.
 """
 
 from __future__ import annotations

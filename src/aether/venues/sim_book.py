@@ -8,11 +8,14 @@
   cancelled. A limit that has rested and is later crossed by the book fills at its own
   price, maker, up to the quantity on the crossing levels. Stops trigger on the touch they
   would sell into (a sell stop when the best bid falls to its trigger) and trailing stops
-  follow the best bid.
+  follow the best bid (their level rounded up to the tick, as in the bar model).
 * **Trades**: a resting limit fills at its own price, maker, up to the printed quantity,
   when a trade prints at or through it (queue position is not modelled); a market order
   fills whole at the printed price; stops trigger and fill at the printed price, which is
   the trigger or worse.
+
+Book levels and trade prices are the market's: fills use them exactly as printed, never
+rounded to the instrument's tick (only the order's own limit price is on the grid).
 
 Pure: no clock, no I/O; the caller applies fills, fees and balances.
 """
@@ -26,7 +29,7 @@ from aether.domain.events import BookLevel, BookSnapshot, Tick
 from aether.domain.executions import Liquidity
 from aether.domain.money import ZERO
 from aether.domain.orders import OrderType, Side, TimeInForce
-from aether.venues.sim_fills import WorkingOrder
+from aether.venues.sim_fills import WorkingOrder, trailing_stop_level
 
 STOPS = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT})
 
@@ -77,7 +80,7 @@ def _trailing_fired(work: WorkingOrder, price: Decimal) -> bool:
     if work.extreme is None or price > work.extreme:
         work.extreme = price
         return False
-    return price <= work.extreme - offset
+    return price <= trailing_stop_level(work.extreme, offset, work.order.instrument)
 
 
 def _limit_of(kind: OrderType, work: WorkingOrder) -> Decimal | None:

@@ -13,11 +13,16 @@ The model, bar by bar (an order decided on a bar's close works from the next bar
 * **stop-loss-limit / take-profit-limit**: triggered as above, then a limit at ``price``; it
   fills on the triggering bar only if marketable at the trigger price, else rests as a limit.
 * **trailing-stop** (sell): the stop is the highest price seen since placement (starting at
-  the first working bar's open) minus the offset;
+  the first working bar's open) minus the offset, rounded up to the tick;
   it is checked before this bar's high raises it (the cautious reading of an unknown path).
 * **IOC**: only what fills at the open; the rest expires.
 
-Adverse slippage (``bps``) applies to taker fills, rounded to the tick against the trader.
+Prices the market printed (the open, a gap through a trigger) are used exactly as printed,
+however many decimals history gave them: today's tick size is not theirs. Only prices the
+platform sets are on the tick grid: limit and trigger prices (checked when the order is made),
+trailing stop levels (rounded up, as the engine's exits round theirs) and slippage.
+Adverse slippage (``bps``) applies to taker fills; the adjusted price is rounded to the tick
+against the trader.
 An optional participation cap limits a fill to a fraction of the bar's volume (the rest stays
 working). Pure: no clock, no I/O.
 """
@@ -41,10 +46,24 @@ class Slippage:
     bps: Decimal = ZERO
 
     def apply(self, price: Decimal, side: Side, instrument: Instrument) -> Decimal:
-        """``price`` moved against a taker by ``bps`` and rounded to the tick, also against."""
+        """``price`` moved against a taker by ``bps`` and rounded to the tick, also against.
+
+        Without slippage ``price`` is returned unchanged: it is the market's, not ours to round.
+        """
+        if not self.bps:
+            return price
         if side is Side.BUY:
             return round_to_step(price * (1 + self.bps / BPS), instrument.tick_size, ROUND_CEILING)
         return round_to_step(price * (1 - self.bps / BPS), instrument.tick_size, ROUND_FLOOR)
+
+
+def trailing_stop_level(extreme: Decimal, offset: Decimal, instrument: Instrument) -> Decimal:
+    """The stop of a sell trailing stop: ``extreme - offset``, rounded up to the tick.
+
+    The level is a price the platform sets, so it is on the grid even when ``extreme`` (a
+    printed price) is not; up, so that rounding never widens the stop.
+    """
+    return round_to_step(extreme - offset, instrument.tick_size, ROUND_CEILING)
 
 
 @dataclass(slots=True)
@@ -175,7 +194,7 @@ class BarMatcher:
             return BarMatch(rejected="trailing stops protect long positions: sell only")
         if work.extreme is None:
             work.extreme = bar.open
-        stop = work.extreme - request.trailing_offset
+        stop = trailing_stop_level(work.extreme, request.trailing_offset, self.instrument)
         if bar.low <= stop:
             return self._fill(work, bar, min(bar.open, stop), Liquidity.TAKER)
         work.extreme = max(work.extreme, bar.high)

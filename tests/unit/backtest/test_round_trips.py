@@ -40,3 +40,25 @@ def test_partial_fills_make_one_round_trip_from_flat_to_flat() -> None:
 def test_a_sell_without_a_position_is_refused() -> None:
     with pytest.raises(ValueError, match="T1: a sell without a position"):
         round_trips([fill(1, "a", Side.SELL, "1", "100", "0")], {}, INSTRUMENTS)
+
+
+def test_prices_printed_off_todays_tick_are_reported_exactly_as_filled() -> None:
+    # Kraken's XBTUSD opened at 203.59999 on 2013-11-01 07:00 and at 513.4088 on 2013-11-20
+    # 07:00; the tick of today's snapshot (0.1) must not move them to 203.6 and 513.4.
+    fills = [
+        fill(1, "a", Side.BUY, "48.98854574", "203.59999", "25.93257530"),
+        fill(2, "b", Side.SELL, "48.98854574", "513.4088", "65.39299125"),
+    ]
+    (trip,) = round_trips(fills, {"b": "signal"}, INSTRUMENTS)
+    assert (str(trip.entry_price), str(trip.exit_price)) == ("203.59999", "513.4088")
+
+
+def test_averages_of_several_fills_keep_the_finest_decimal_place_of_their_prices() -> None:
+    fills = [
+        fill(1, "a", Side.BUY, "1", "100.05", "0"),
+        fill(2, "a", Side.BUY, "1", "100.1", "0"),
+        fill(3, "b", Side.SELL, "2", "110.12345", "0"),
+    ]
+    (trip,) = round_trips(fills, {}, INSTRUMENTS)
+    assert trip.entry_price == D("100.08")  # 100.075 half-even to 0.01, the finer of the two
+    assert trip.exit_price == D("110.12345")
