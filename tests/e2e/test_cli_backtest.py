@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,36 @@ def test_human_output_has_a_summary(tmp_path: Path) -> None:
     for label in ("trades", "win rate", "annualised return", "Sortino", "exposure time"):
         assert label in result.stdout
     assert "2020-01-01 00:00 to" in result.stdout
+
+
+# The shared XBTUSD history (../shared/data/kraken_XBTUSD_60.csv) up to the bar that closes
+# its first SMA 20/50 round trip: lines 1 to 380, copied byte for byte.
+EARLY_2013 = Path(__file__).parent / "data" / "kraken_XBTUSD_60_2013-10-06_2013-11-20.csv"
+
+
+def test_fills_at_printed_opens_keep_the_price_history_printed(tmp_path: Path) -> None:
+    # Issue 11: the entry (signal 2013-11-01 06:00) fills at the next open, 203.59999, and the
+    # exit at 513.4088; today's tick (0.1) once moved them to 203.6 and 513.4.
+    out = run(tmp_path, "--strategy", "sma_cross", "--param", "fast=20", "--param", "slow=50",
+              "--data", str(EARLY_2013), "--pair", "XBTUSD", "--cash", "10000", "--fee-bps",
+              "26", "--sizing", "fixed", "--fraction", "1.0", "--exits", "none")  # fmt: skip
+    with Path(str(out["trades_csv"])).open(newline="") as handle:
+        (trip,) = list(csv.DictReader(handle))
+    assert (trip["entry_time"], trip["entry_price"]) == ("2013-11-01T07:00:00Z", "203.59999")
+    assert (trip["exit_time"], trip["exit_price"]) == ("2013-11-20T07:00:00Z", "513.4088")
+    quantity = Decimal(trip["quantity"])
+    # Fees (0.26 %, half-up to 1e-8) and PnL are worked out from the printed prices.
+    fees = sum(
+        (
+            (quantity * Decimal(price) * Decimal("0.0026")).quantize(Decimal("1e-8"), ROUND_HALF_UP)
+            for price in ("203.59999", "513.4088")
+        ),
+        Decimal(0),
+    )
+    assert Decimal(trip["fees"]) == fees
+    pnl = quantity * (Decimal("513.4088") - Decimal("203.59999")) - fees
+    assert Decimal(trip["pnl"]) == pnl
+    assert Decimal(str(out["final_equity"])) == Decimal(10000) + pnl  # the portfolio agrees
 
 
 def write(path: Path, lines: list[str]) -> Path:
@@ -115,3 +147,13 @@ def test_bad_options_are_clear_errors(tmp_path: Path, args: tuple[str, ...], exp
     assert result.returncode != 0
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pair_is_accepted_in_any_common_spelling(tmp_path: Path) -> None:
+    out = run(tmp_path, "--pair", "BTC/USD", "--start", "2020-06-01",
+              "--sizing", "fixed", "--exits", "none")  # fmt: skip
+    assert out["pair"] == "XBTUSD"
+    assert out["bars"] > 0  # the shipped slice of XBTUSD was found from the typed name
+    refused = aether("backtest", "--out", str(tmp_path / "no"), "--pair", "ETH/BTC")
+    assert refused.returncode != 0
+    assert "'ETH/BTC' is not a USD pair of the shipped instrument snapshot" in refused.stderr

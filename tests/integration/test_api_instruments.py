@@ -55,6 +55,8 @@ async def test_instruments_list_online_usd_pairs_with_text_decimals(
         assert isinstance(xbt[field], str), field
         assert "E" not in xbt[field], field
     assert xbt["lot_size"] == "0.00000001"
+    keys = {symbol: i["pair_key"] for symbol, i in by_symbol.items()}
+    assert keys == {"XBTUSD": "XXBTZUSD", "ETHUSD": "XETHZUSD", "USDTUSD": "USDTZUSD"}
     assert xbt["fees"]
     assert all(isinstance(v, str) for v in xbt["fees"][0].values())
 

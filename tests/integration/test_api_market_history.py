@@ -4,6 +4,7 @@ filled, sources are chosen by priority, and bad parameters are refused by name."
 from __future__ import annotations
 
 import itertools
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.domain.accounts import Scope
 from aether.marketdata import store
+from aether.marketdata.asset_pairs import instruments_from_asset_pairs
 from aether.marketdata.records import (
     CandleRecord,
     CandleSource,
@@ -22,7 +24,9 @@ from aether.marketdata.records import (
     TradeRecord,
     ns_to_datetime,
 )
+from aether.marketdata.registry import instrument_values
 from aether.security import key_store, users
+from aether.storage.tables import InstrumentRow
 from tests.conftest import Seed
 
 NS = 1_000_000_000
@@ -247,16 +251,80 @@ async def test_trade_pages_walk_every_print_once_in_time_order(
     assert all(p["recorded_gaps"] == [] for p in pages[1:])  # the gap ended before them
 
 
-async def test_unknown_symbol_is_an_empty_page(
+async def test_a_known_pair_without_data_is_an_empty_page(
     aether_api: httpx.AsyncClient, aether_seed: Seed
 ) -> None:
     headers = aether_seed.alice.headers
-    candles = await aether_api.get("/api/v1/market/NOPEUSD/candles?interval=1h", headers=headers)
+    candles = await aether_api.get("/api/v1/market/SOLUSD/candles?interval=1h", headers=headers)
     assert candles.status_code == 200
     assert candles.json()["candles"] == []
-    trades = await aether_api.get("/api/v1/market/NOPEUSD/trades", headers=headers)
+    trades = await aether_api.get("/api/v1/market/SOLUSD/trades", headers=headers)
     assert trades.status_code == 200
     assert trades.json()["trades"] == []
+
+
+async def _history_of(
+    client: httpx.AsyncClient, typed: str, headers: dict[str, str]
+) -> tuple[httpx.Response, httpx.Response]:
+    """The candles and trades answers for a pair typed as ``typed`` (URL-encoded here)."""
+    quoted = urllib.parse.quote(typed, safe="")
+    candles = await client.get(f"/api/v1/market/{quoted}/candles?interval=1m", headers=headers)
+    trades = await client.get(f"/api/v1/market/{quoted}/trades", headers=headers)
+    return candles, trades
+
+
+async def test_a_pair_is_found_under_any_common_spelling(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, conn: asyncpg.Connection
+) -> None:
+    # The registry has never loaded on this database: names come from the shipped snapshot.
+    await store.upsert_candles(conn, [_candle(m, "kraken-ws") for m in range(3)])
+    await store.copy_trades(
+        conn, [TradeRecord("XBTUSD", 7, T0_S * NS, Decimal("95000.1"), Decimal(1), "buy", "ws")]
+    )
+    for typed in ("BTC/USD", "btc/usd", "XBT/USD", "XXBTZUSD", "xbtusd", "BTC-USD"):
+        candles, trades = await _history_of(aether_api, typed, aether_seed.alice.headers)
+        assert candles.status_code == 200, (typed, candles.text)
+        assert candles.json()["symbol"] == "XBTUSD"
+        assert len(candles.json()["candles"]) == 3
+        assert trades.status_code == 200, (typed, trades.text)
+        assert trades.json()["symbol"] == "XBTUSD"
+        assert [t["trade_id"] for t in trades.json()["trades"]] == [7]
+    for typed in ("ETH/BTC", "XETHXXBT", "NOPEUSD", "XBT/EUR"):
+        for refused in await _history_of(aether_api, typed, aether_seed.alice.headers):
+            assert refused.status_code == 422, (typed, refused.text)
+            error = refused.json()["error"]
+            assert [f["field"] for f in error["fields"]] == ["path.symbol"]
+            assert f"{typed!r} is not a USD pair of the shipped instrument" in error["message"]
+
+
+async def test_names_come_from_the_registry_once_it_has_stored_pairs(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_session: AsyncSession
+) -> None:
+    load = instruments_from_asset_pairs(
+        {
+            "XXBTZUSD": {
+                "altname": "XBTUSD",
+                "wsname": "XBT/USD",
+                "pair_decimals": 1,
+                "lot_decimals": 8,
+                "ordermin": "0.00005",
+                "costmin": "0.5",
+                "fees": [[0, 0.4]],
+                "fees_maker": [[0, 0.25]],
+            }
+        }
+    )
+    row = instrument_values(load.instruments["XBTUSD"], load.pair_keys["XBTUSD"], T0)
+    aether_session.add(InstrumentRow(**row))
+    await aether_session.commit()
+    candles, _ = await _history_of(aether_api, "XXBTZUSD", aether_seed.alice.headers)
+    assert candles.status_code == 200, candles.text
+    assert candles.json()["symbol"] == "XBTUSD"
+    # In the shipped snapshot, but not among the registry's pairs.
+    refused, _ = await _history_of(aether_api, "ETH/USD", aether_seed.alice.headers)
+    assert refused.status_code == 422
+    message = refused.json()["error"]["message"]
+    assert "'ETH/USD' is not a USD pair of the instrument registry" in message
 
 
 async def test_routes_need_a_key_with_the_read_scope(
@@ -287,8 +355,8 @@ BAD_PARAMETERS = [
     (f"{CANDLES}?interval=1m&start=2025-01-02T00:00:00Z&end=2025-01-01T00:00Z", "query.start"),
     (f"{CANDLES}?interval=1m&start=2025-01-01T00:00:00", "query.start"),  # no zone
     (f"{CANDLES}?interval=1m&cursor=not-a-cursor", "query.cursor"),
-    ("/api/v1/market/xbtusd/candles?interval=1m", "path.symbol"),
-    ("/api/v1/market/BTC-USD/trades", "path.symbol"),
+    ("/api/v1/market/NOPEUSD/candles?interval=1m", "path.symbol"),
+    ("/api/v1/market/ETH%2FBTC/trades", "path.symbol"),
     (f"{TRADES}?limit=5001", "query.limit"),
     (f"{TRADES}?start=2025-01-01T00:00:00Z&end=2025-01-01T00:00:00Z", "query.start"),
     (f"{TRADES}?cursor=%25%25", "query.cursor"),

@@ -57,7 +57,7 @@ async def test_unknown_and_non_usd_pairs_and_bad_kinds_are_422_naming_them(
             symbol: await client.post(
                 "/api/v1/subscriptions", json={"symbol": symbol, "kinds": ["trade"]}, headers=admin
             )
-            for symbol in ("ETHXBT", "XBTEUR", "FOOUSD", "xbtusd")
+            for symbol in ("ETHXBT", "XBTEUR", "FOOUSD", "ETH/BTC", "XETHXXBT")
         }
         bad_kind = await client.post(
             "/api/v1/subscriptions",
@@ -74,9 +74,9 @@ async def test_unknown_and_non_usd_pairs_and_bad_kinds_are_422_naming_them(
         assert symbol in error["message"]
         assert error["fields"][0]["field"] == "body.symbol"
     assert "quoted in XBT, not USD" in answers["ETHXBT"].json()["error"]["message"]
-    assert (
-        "not a pair the instrument registry knows" in answers["FOOUSD"].json()["error"]["message"]
-    )
+    for symbol in ("FOOUSD", "ETH/BTC", "XETHXXBT"):
+        message = answers[symbol].json()["error"]["message"]
+        assert message.startswith(f"{symbol!r} is not a USD pair of the instrument registry")
     assert bad_kind.status_code == 422
     assert "'candles'" in bad_kind.json()["error"]["message"]
     assert bad_kind.json()["error"]["fields"][0]["field"] == "body.kinds"
@@ -156,13 +156,53 @@ async def test_post_and_delete_are_stored_audited_and_announced(
     assert audit[1]["details"]["previous_kinds"] == ["trade", "ohlc"]
 
 
+async def test_common_spellings_subscribe_and_unsubscribe_the_altname(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
+) -> None:
+    received = await announcements(bus)
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=[])
+    admin = aether_seed.admin.headers
+    async with running_app(settings, aether_urls) as (app, client):
+        await loaded(app)
+        created = await client.post(
+            "/api/v1/subscriptions", json={"symbol": "BTC/USD", "kinds": ["trade"]}, headers=admin
+        )
+        on_create = await _next(received)
+        changed = await client.post(
+            "/api/v1/subscriptions", json={"symbol": "xxbtzusd", "kinds": ["book"]}, headers=admin
+        )
+        on_change = await _next(received)
+        listing = (await client.get("/api/v1/subscriptions", headers=admin)).json()
+        unknown = await client.delete("/api/v1/subscriptions/ETH%2FBTC", headers=admin)
+        removed = await client.delete("/api/v1/subscriptions/BTC%2FUSD", headers=admin)
+        on_delete = await _next(received)
+        again = await client.delete("/api/v1/subscriptions/xbt-usd", headers=admin)
+    assert created.status_code == 200, created.text
+    assert (created.json()["symbol"], created.json()["ws_symbol"]) == ("XBTUSD", "BTC/USD")
+    assert on_create == {"symbol": "XBTUSD", "ws_symbol": "BTC/USD", "kinds": ["trade"]}
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["symbol"] == "XBTUSD"
+    assert on_change == {"symbol": "XBTUSD", "ws_symbol": "BTC/USD", "kinds": ["book"]}
+    assert [(s["symbol"], s["kinds"]) for s in listing] == [("XBTUSD", ["book"])]
+    assert unknown.status_code == 422, unknown.text
+    error = unknown.json()["error"]
+    assert error["message"].startswith("'ETH/BTC' is not a USD pair of the instrument registry")
+    assert error["fields"][0]["field"] == "path.symbol"
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["symbol"] == "XBTUSD"
+    assert on_delete == {"symbol": "XBTUSD", "ws_symbol": "BTC/USD", "kinds": []}
+    assert again.status_code == 404
+    assert again.json()["error"]["message"] == "XBTUSD is not subscribed"
+
+
 async def test_seed_on_first_start_only_and_subscriptions_survive_a_restart(
     emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, bus: Nats, tmp_path: Path
 ) -> None:
     received = await announcements(bus)
     admin = aether_seed.admin.headers
     # FOOUSD is not a Kraken pair: the seed takes only what the registry lists as online.
-    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=["XBTUSD", "FOOUSD"])
+    # BTC/USD is how an operator may spell XBTUSD in the setting.
+    settings = market_settings(tmp_path, emulator.url, market_seed_symbols=["BTC/USD", "FOOUSD"])
     async with running_app(settings, aether_urls) as (app, client):
         await loaded(app)
         seeded = await _next(received)

@@ -20,12 +20,12 @@ from aether.cli.output import console, errors, fail
 from aether.cli.times import epoch_seconds
 from aether.domain.bars import Bar
 from aether.domain.instruments import FeeSchedule, Instrument
-from aether.domain.universe import NotSpotUsdError, require_spot_usd
 from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
 from aether.engine.strategy import Strategy
 from aether.marketdata.history import HistoryFormatError, load_kraken_csv
+from aether.marketdata.imports.errors import ImportInputError
+from aether.marketdata.imports.pairs import spot_usd_pair
 from aether.marketdata.shipped import shipped_data, shipped_files
-from aether.marketdata.snapshot import load_instrument_snapshot
 from aether.risk.exits import Distance, ExitConfig
 from aether.risk.sizing import Costs
 from aether.strategies.catalogue import StrategyParamError, build_strategy
@@ -57,14 +57,9 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def _instrument(pair: str) -> Instrument:
-    instruments = load_instrument_snapshot()
-    instrument = instruments.get(pair.upper())
-    if instrument is None:
-        known = ", ".join(sorted(instruments))
-        fail(f"--pair {pair}: not a Kraken spot USD pair in the instrument snapshot ({known})")
     try:
-        return require_spot_usd(instrument)
-    except NotSpotUsdError as exc:
+        return spot_usd_pair(pair)
+    except ImportInputError as exc:
         fail(f"--pair {pair}: {exc}")
 
 
@@ -109,7 +104,9 @@ def backtest(
         Path | None,
         typer.Option(help="Kraken OHLCVT CSV; default: the shipped slice of --pair."),
     ] = None,
-    pair: Annotated[str, typer.Option(help="Kraken altname of a spot USD pair.")] = "XBTUSD",
+    pair: Annotated[
+        str, typer.Option(help="Spot USD pair: XBTUSD, BTC/USD, XBT/USD or XXBTZUSD.")
+    ] = "XBTUSD",
     interval: Annotated[int, typer.Option(help="Bar length of --data in minutes.")] = 60,
     start: Annotated[str | None, typer.Option(help="First day (UTC), YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option(help="Stop before this day (UTC).")] = None,
@@ -138,7 +135,7 @@ def backtest(
     """Run a strategy over history with the SimBroker; print a summary, write a report."""
     strategy_obj, values = _strategy(strategy, _params(param or []))
     instrument = _instrument(pair)
-    path = _data_file(data, pair)
+    path = _data_file(data, instrument.symbol)
     if interval < 1:
         fail(f"--interval {interval}: must be at least 1 minute")
     first, stop = epoch_seconds(start, "--start"), epoch_seconds(end, "--end")
@@ -163,7 +160,7 @@ def backtest(
         )
     except ValueError as exc:
         fail(str(exc))
-    bars = _load(path, pair, interval * 60, first, stop)
+    bars = _load(path, instrument.symbol, interval * 60, first, stop)
     if not bars:
         fail(f"{path}: no bars between --start and --end")
     spec = RunSpec(

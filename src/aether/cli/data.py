@@ -124,7 +124,7 @@ def kraken_csv(
     file: Annotated[
         Path, typer.Argument(help="Kraken OHLCVT CSV (no header), e.g. XBTUSD_60.csv.")
     ],
-    pair: Annotated[str, typer.Option(help="Kraken altname of a spot USD pair.")],
+    pair: Annotated[str, typer.Option(help="Spot USD pair: XBTUSD, BTC/USD, XBT/USD or XXBTZUSD.")],
     interval: Annotated[
         int | None,
         typer.Option(help="Candle length in minutes [default: from the file name]."),
@@ -174,7 +174,10 @@ class _BackfillBars:
 
 @app.command("backfill")
 def backfill_command(
-    pair: Annotated[list[str], typer.Option(help="Kraken altname; repeat for several pairs.")],
+    pair: Annotated[
+        list[str],
+        typer.Option(help="Spot USD pair (XBTUSD, BTC/USD...); repeat for several pairs."),
+    ],
     since: Annotated[
         str | None,
         typer.Option(

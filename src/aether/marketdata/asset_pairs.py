@@ -12,7 +12,7 @@ applies, and without it the pair is skipped.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +26,7 @@ HUNDRED = Decimal(100)
 class PairsLoad:
     instruments: Mapping[str, Instrument]  # altname -> instrument
     skipped: Mapping[str, str]  # altname (or pair key) -> why it is not tradable
+    pair_keys: Mapping[str, str] = field(default_factory=dict)  # kept altname -> REST pair key
 
 
 class _Skip(Exception):
@@ -113,6 +114,7 @@ def instruments_from_asset_pairs(
     """The tradable instruments of an AssetPairs ``result``, and why the others are not."""
     kept: dict[str, Instrument] = {}
     skipped: dict[str, str] = {}
+    pair_keys: dict[str, str] = {}
     for key, pair in result.items():
         name = str(pair.get("altname", key)) if isinstance(pair, Mapping) else str(key)
         if not isinstance(pair, Mapping):
@@ -122,4 +124,6 @@ def instruments_from_asset_pairs(
             kept[name] = _instrument(pair, default_fees, extra_usd_quotes)
         except _Skip as why:
             skipped[name] = str(why)
-    return PairsLoad(kept, skipped)
+        else:
+            pair_keys[name] = str(key)
+    return PairsLoad(kept, skipped, pair_keys)

@@ -11,6 +11,8 @@ Rules every caller can rely on:
 - Recorded gaps (``market_gaps``) overlapping a page's span are listed with their reason.
 - Cursors are opaque strings bound to the symbol and the query's interval and source; a
   cursor from another query is refused rather than silently reinterpreted.
+- A pair may be typed in any spelling ``pair_names`` accepts (:func:`pair_symbol`); queries
+  themselves take the altname.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final, get_args
 
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.bus.subjects import is_symbol
 from aether.marketdata import gaps
+from aether.marketdata.pair_names import UnknownPairError, canonical_pair
 from aether.marketdata.records import CandleSource, datetime_to_ns, ns_to_datetime
 from aether.storage.tables import CandleRow, MarketGapRow, MarketTradeRow
 
@@ -53,6 +56,9 @@ MAX_RECORDED_GAPS: Final = 1000
 _UNIT_SECONDS: Final = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _INTERVAL = re.compile(r"^([0-9]{1,7})([smhdw]?)$")
 _US = timedelta(microseconds=1)
+_BIGINT_MAX: Final = 2**63 - 1
+# Room for a page's span arithmetic (at most one 15-day interval) before datetime's end.
+_MAX_CURSOR_US: Final = (datetime(9999, 12, 1, tzinfo=UTC) - ns_to_datetime(0)) // _US
 
 
 class HistoryQueryError(ValueError):
@@ -71,6 +77,15 @@ def check_symbol(symbol: str) -> str:
             "symbol", f"symbol {symbol!r} is not an upper-case altname such as XBTUSD"
         )
     return symbol
+
+
+async def pair_symbol(session: AsyncSession, typed: str) -> str:
+    """The altname of a typed pair name (``BTC/USD`` -> ``XBTUSD``), else HistoryQueryError
+    naming what was typed (an unknown pair, or one not quoted in USD)."""
+    try:
+        return await canonical_pair(session, typed)
+    except UnknownPairError as exc:
+        raise HistoryQueryError("symbol", str(exc)) from None
 
 
 def parse_interval(text: str) -> int:
@@ -103,13 +118,18 @@ def _decode_cursor(cursor: str, expected_head: Sequence[object], positions: int)
         raise HistoryQueryError("cursor", "not a cursor returned by this API") from exc
     parts = raw.split("|")
     head = ["v1", *(str(p) for p in expected_head)]
-    if len(parts) != len(head) + positions or not all(p.isdigit() for p in parts[len(head) :]):
+    digits = parts[len(head) :]
+    if len(parts) != len(head) + positions or not all(p.isascii() and p.isdigit() for p in digits):
         raise HistoryQueryError("cursor", "not a cursor returned by this API")
     if parts[: len(head)] != head:
         raise HistoryQueryError(
             "cursor", "belongs to another query (symbol, interval or source differ)"
         )
-    return [int(p) for p in parts[len(head) :]]
+    values = [int(p) for p in digits]
+    # What the API writes: a time in microseconds first, then (trades) a bigint trade id.
+    if values[0] > _MAX_CURSOR_US or any(v > _BIGINT_MAX for v in values):
+        raise HistoryQueryError("cursor", "not a cursor returned by this API")
+    return values
 
 
 def _us(moment: datetime) -> int:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.domain.instruments import Instrument
 from aether.marketdata.asset_pairs import PairsLoad, instruments_from_asset_pairs
+from aether.marketdata.pair_names import IN_ONLINE_REGISTRY, PairNames, kraken_symbol
 from aether.ops.logs import redact_text
 from aether.settings import Settings
 from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
@@ -71,12 +72,13 @@ def fee_tiers_json(instrument: Instrument) -> list[dict[str, str]]:
     ]
 
 
-def instrument_values(instrument: Instrument, at: datetime) -> dict[str, Any]:
-    """The ``instruments`` row of an online pair."""
+def instrument_values(instrument: Instrument, pair_key: str, at: datetime) -> dict[str, Any]:
+    """The ``instruments`` row of an online pair (``pair_key``: Kraken's key, ``XXBTZUSD``)."""
     return {
         "symbol": instrument.symbol,
         "venue": instrument.venue,
         "ws_symbol": ws_symbol_for(instrument),
+        "pair_key": pair_key,
         "base": instrument.base,
         "quote": instrument.quote,
         "tick_size": instrument.tick_size,
@@ -98,6 +100,17 @@ def retired_statuses(stored: Collection[str], load: PairsLoad) -> dict[str, str]
         reason = load.skipped.get(symbol)
         statuses[symbol] = f"skipped: {reason}"[:200] if reason is not None else NOT_LISTED
     return statuses
+
+
+def online_pair_names(load: PairsLoad) -> PairNames:
+    """The accepted spellings of the pairs a load kept (see ``pair_names``)."""
+    return PairNames(
+        (
+            kraken_symbol(symbol, load.pair_keys.get(symbol), instrument.base, instrument.quote)
+            for symbol, instrument in load.instruments.items()
+        ),
+        IN_ONLINE_REGISTRY,
+    )
 
 
 def _utc_now() -> datetime:
@@ -130,6 +143,8 @@ class InstrumentRegistry:
         self.last_error: str | None = None
         self.last_error_at: datetime | None = None
         self.online: frozenset[str] = frozenset()
+        #: How clients may type the online pairs (``BTC/USD`` for ``XBTUSD``).
+        self.names = PairNames((), IN_ONLINE_REGISTRY)
 
     # --- loading ---------------------------------------------------------------------------
     async def _fetch_asset_pairs(self) -> Mapping[str, Any]:
@@ -143,14 +158,14 @@ class InstrumentRegistry:
         """Load AssetPairs now and store the result; raises RegistryLoadError on failure."""
         async with self._lock:
             try:
-                summary = await self._load_and_store()
+                summary, names = await self._load_and_store()
             except Exception as exc:  # any failure leaves the rows as they were
                 message = redact_text(f"{type(exc).__name__}: {exc}")[:300]
                 self.last_error, self.last_error_at = message, self._clock()
                 log.warning("instrument registry load failed", error=message)
                 raise RegistryLoadError(message) from exc
             self.last_success, self.last_error = summary.at, None
-            self.online = frozenset(summary.kept)
+            self.online, self.names = frozenset(summary.kept), names
             self._loaded.set()
             log.info(
                 "instrument registry loaded",
@@ -160,7 +175,7 @@ class InstrumentRegistry:
             )
             return summary
 
-    async def _load_and_store(self) -> RefreshSummary:
+    async def _load_and_store(self) -> tuple[RefreshSummary, PairNames]:
         load = instruments_from_asset_pairs(
             await self._source(), extra_usd_quotes=self._settings.usd_stablecoin_quotes
         )
@@ -168,7 +183,10 @@ class InstrumentRegistry:
         async with self._sessions() as session:
             stored = set((await session.scalars(select(InstrumentRow.symbol))).all())
             if load.instruments:
-                rows = [instrument_values(i, at) for i in load.instruments.values()]
+                rows = [
+                    instrument_values(i, load.pair_keys.get(s, s), at)
+                    for s, i in load.instruments.items()
+                ]
                 stmt = insert(InstrumentRow).values(rows)
                 changed = {name: stmt.excluded[name] for name in rows[0] if name != "symbol"}
                 await session.execute(
@@ -185,7 +203,8 @@ class InstrumentRegistry:
             skipped = {**load.skipped, **{s: NOT_LISTED for s in delisted}}
             session.add(InstrumentRefreshRow(at=at, kept=len(load.instruments), skipped=skipped))
             await session.commit()
-        return RefreshSummary(at, tuple(sorted(load.instruments)), load.skipped, delisted)
+        summary = RefreshSummary(at, tuple(sorted(load.instruments)), load.skipped, delisted)
+        return summary, online_pair_names(load)
 
     # --- schedule --------------------------------------------------------------------------
     async def _run(self) -> None:

@@ -6,6 +6,9 @@ survives restarts), audited in the caller's transaction, and, after the commit, 
 ``bus.subjects.SUBSCRIPTIONS_CHANGED`` as ``{"symbol", "ws_symbol", "kinds"}`` (``kinds``
 empty when removed) so the ingest changes that one pair's channels and nothing else.
 
+Pairs are named however a client types them (``XBTUSD``, ``BTC/USD``, ``XXBTZUSD``: see
+``pair_names``); what is stored, audited, announced and answered is the altname.
+
 Seeding: on the very first start (no subscription stored and none ever audited), the
 configured seed pairs that the registry lists as online are subscribed to every channel.
 """
@@ -22,7 +25,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
-from aether.bus.subjects import SUBSCRIBABLE_KINDS, is_symbol
+from aether.bus.subjects import SUBSCRIBABLE_KINDS
+from aether.marketdata.pair_names import UnknownPairError, canonical_pair, registry_pair_names
 from aether.marketdata.registry import ONLINE
 from aether.storage.tables import (
     AuditRow,
@@ -77,21 +81,27 @@ async def _last_skipped(session: AsyncSession) -> dict[str, str]:
     return dict(latest or {})
 
 
-async def online_instrument(session: AsyncSession, symbol: str) -> InstrumentRow:
-    """The registry's row of ``symbol`` if it is an online USD pair, else SubscriptionError
-    naming the pair and why (not a USD pair, not online, unknown)."""
-    if not is_symbol(symbol):
-        raise SubscriptionError(
-            "symbol", f"{symbol!r} is not a Kraken pair name such as XBTUSD (upper-case altname)"
-        )
+async def pair_symbol(session: AsyncSession, typed: str) -> str:
+    """The registry's symbol of a typed pair name, else SubscriptionError naming what was
+    typed (and, for a pair the last load skipped under that altname, why)."""
+    try:
+        return await canonical_pair(session, typed)
+    except UnknownPairError as exc:
+        reason = (await _last_skipped(session)).get(typed.strip().upper())
+        message = f"{exc.refusal}: {reason}" if reason is not None else str(exc)
+        raise SubscriptionError("symbol", message) from None
+
+
+async def online_instrument(session: AsyncSession, typed: str) -> InstrumentRow:
+    """The registry's row of the pair ``typed`` names if it is an online USD pair, else
+    SubscriptionError naming the pair and why (not a USD pair, not online, unknown)."""
+    symbol = await pair_symbol(session, typed)
     row = await session.get(InstrumentRow, symbol)
     if row is not None and row.status == ONLINE:
         return row
     if row is not None:
         raise SubscriptionError("symbol", f"{symbol} is not online in the registry: {row.status}")
-    reason = (await _last_skipped(session)).get(symbol)
-    if reason is not None:
-        raise SubscriptionError("symbol", f"{symbol} is not a tradable USD pair: {reason}")
+    # Named through the shipped snapshot: the registry has stored no pair yet.
     raise SubscriptionError("symbol", f"{symbol} is not a pair the instrument registry knows")
 
 
@@ -112,9 +122,11 @@ async def list_all(session: AsyncSession) -> list[Subscription]:
 async def subscribe(
     session: AsyncSession, symbol: str, kinds: Iterable[str], *, actor: str
 ) -> Subscription:
-    """Set ``symbol``'s channels to ``kinds`` (creating or replacing), audited; caller commits."""
+    """Set the channels of the pair ``symbol`` names to ``kinds`` (creating or replacing),
+    audited; caller commits."""
     chosen = validate_kinds(kinds)
     instrument = await online_instrument(session, symbol)
+    symbol = instrument.symbol
     previous = await session.get(MarketSubscriptionRow, symbol)
     before = list(previous.kinds) if previous is not None else []
     stmt = insert(MarketSubscriptionRow).values(symbol=symbol, kinds=list(chosen), created_by=actor)
@@ -132,7 +144,8 @@ async def subscribe(
 
 
 async def unsubscribe(session: AsyncSession, symbol: str, *, actor: str) -> Subscription | None:
-    """Remove ``symbol``'s subscription, audited (None when there was none); caller commits."""
+    """Remove ``symbol``'s subscription, audited (None when there was none); caller commits.
+    ``symbol`` is the altname (see :func:`pair_symbol`)."""
     row = await session.get(MarketSubscriptionRow, symbol)
     if row is None:
         return None
@@ -161,10 +174,13 @@ async def seed(session: AsyncSession, symbols: Sequence[str], *, actor: str) -> 
     )
     if touched:
         return []
+    names = await registry_pair_names(session)
+    wanted = {typed: names.find(typed) for typed in symbols}
     online = (
         await session.scalars(
             select(InstrumentRow.symbol).where(
-                InstrumentRow.symbol.in_(list(symbols)), InstrumentRow.status == ONLINE
+                InstrumentRow.symbol.in_([s for s in wanted.values() if s is not None]),
+                InstrumentRow.status == ONLINE,
             )
         )
     ).all()
@@ -186,7 +202,7 @@ async def seed(session: AsyncSession, symbols: Sequence[str], *, actor: str) -> 
             details={
                 "symbols": [s.symbol for s in seeded],
                 "kinds": list(SUBSCRIBABLE_KINDS),
-                "not_online": sorted(set(symbols) - set(online)),
+                "not_online": sorted(t for t, s in wanted.items() if s not in online),
             },
         )
     return seeded

@@ -146,6 +146,8 @@ class InstrumentRow(Base):
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)  # REST altname, XBTUSD
     venue: Mapped[str] = mapped_column(String(16), server_default="kraken")
     ws_symbol: Mapped[str] = mapped_column(String(32))  # WebSocket v2 name, BTC/USD
+    # REST pair key, XXBTZUSD; null until a load after migration 0003 stores it.
+    pair_key: Mapped[str | None] = mapped_column(String(32))
     base: Mapped[str] = mapped_column(String(16))
     quote: Mapped[str] = mapped_column(String(16))
     tick_size: Mapped[Decimal] = mapped_column(Numeric)

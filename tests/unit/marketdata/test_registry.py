@@ -11,6 +11,7 @@ from aether.marketdata.registry import (
     NOT_LISTED,
     ONLINE,
     instrument_values,
+    online_pair_names,
     retired_statuses,
     ws_symbol_for,
 )
@@ -49,10 +50,11 @@ def test_ws_symbols_follow_the_v2_asset_names() -> None:
 
 def test_row_values_keep_exact_decimals_and_fee_tiers_as_text() -> None:
     load = instruments_from_asset_pairs({"XXBTZUSD": listed("XBTUSD", "XBT/USD")})
-    row = instrument_values(load.instruments["XBTUSD"], AT)
+    row = instrument_values(load.instruments["XBTUSD"], load.pair_keys["XBTUSD"], AT)
     assert row["status"] == ONLINE
     assert row["refreshed_at"] == AT
     assert (row["base"], row["quote"], row["ws_symbol"]) == ("XBT", "USD", "BTC/USD")
+    assert row["pair_key"] == "XXBTZUSD"
     assert (row["tick_size"], row["min_quantity"], row["min_cost"]) == (
         D("0.01"),
         D("0.00005"),
@@ -81,3 +83,20 @@ def test_stored_pairs_that_went_offline_or_vanished_say_why() -> None:
     }
     # Pairs never stored are not retired: only the registry's own rows change status.
     assert "ETHXBT" not in statuses
+
+
+def test_a_load_names_its_online_pairs_by_every_kraken_spelling() -> None:
+    load = instruments_from_asset_pairs(
+        {
+            "XXBTZUSD": listed("XBTUSD", "XBT/USD"),
+            "XDGUSD": listed("XDGUSD", "XDG/USD"),
+            "XETHXXBT": listed("ETHXBT", "ETH/XBT"),
+        }
+    )
+    assert load.pair_keys == {"XBTUSD": "XXBTZUSD", "XDGUSD": "XDGUSD"}
+    names = online_pair_names(load)
+    assert names.symbols == {"XBTUSD", "XDGUSD"}
+    assert {names.find(t) for t in ("XXBTZUSD", "BTC/USD", "XBT/USD", "btcusd")} == {"XBTUSD"}
+    assert {names.find(t) for t in ("DOGE/USD", "doge-usd", "XDG/USD")} == {"XDGUSD"}
+    # Kraken lists the pair, but it is quoted in XBT: no spelling of it is accepted.
+    assert [names.find(t) for t in ("ETHXBT", "ETH/BTC", "XETHXXBT")] == [None, None, None]

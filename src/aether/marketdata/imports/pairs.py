@@ -5,21 +5,19 @@ from __future__ import annotations
 from aether.domain.instruments import Instrument
 from aether.domain.universe import NotSpotUsdError, require_spot_usd
 from aether.marketdata.imports.errors import ImportInputError
+from aether.marketdata.pair_names import UnknownPairError, shipped_pair_names
 from aether.marketdata.snapshot import load_instrument_snapshot
 
 
 def spot_usd_pair(name: str) -> Instrument:
-    """The instrument of Kraken altname ``name`` (``XBTUSD``; case is ignored), else
-    ImportInputError naming the pair and listing the known ones."""
+    """The instrument of the pair ``name`` spells (``XBTUSD``, ``BTC/USD``, ``XXBTZUSD``...:
+    see ``pair_names``), else ImportInputError naming the pair and listing the known ones."""
     instruments = load_instrument_snapshot()
-    instrument = instruments.get(name.strip().upper())
-    if instrument is None:
-        known = ", ".join(sorted(instruments))
-        raise ImportInputError(
-            f"pair {name!r} is not a Kraken spot USD pair of the instrument snapshot "
-            f"(known: {known})"
-        )
     try:
-        return require_spot_usd(instrument)
+        symbol = shipped_pair_names().canonical(name)
+    except UnknownPairError as exc:
+        raise ImportInputError(f"{exc}; known: {', '.join(sorted(instruments))}") from None
+    try:
+        return require_spot_usd(instruments[symbol])
     except NotSpotUsdError as exc:
         raise ImportInputError(f"pair {name!r}: {exc}") from None
