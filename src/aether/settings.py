@@ -29,6 +29,11 @@ class Profile(StrEnum):
 #: Loopback-only allowlist shipped as the default; production must replace it.
 DEFAULT_ADMIN_ALLOWLIST: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
+#: The role migrations grant the platform's run-time privileges to (the local stack's login).
+DEFAULT_DATABASE_APP_ROLE = "aether_app"
+#: Shortest accepted audit HMAC key, in characters (e.g. ``openssl rand -hex 32`` gives 64).
+AUDIT_HMAC_KEY_MIN_CHARS = 32
+
 
 class InsecureSettingsError(RuntimeError):
     """Raised when the production profile is asked to start with unsafe settings."""
@@ -66,7 +71,20 @@ class Settings(BaseSettings):
     )
 
     # --- external servers (used instead of the embedded ones when set) -------------
-    database_url: SecretStr | None = None
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The platform's run-time role: neither superuser nor owner of any table.",
+    )
+    database_owner_url: SecretStr | None = Field(
+        default=None,
+        description="The role that owns the schema and runs migrations; unset, migrations run "
+        "with AETHER_DATABASE_URL outside production and are skipped in production.",
+    )
+    database_app_role: str = Field(
+        default=DEFAULT_DATABASE_APP_ROLE,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="The role migrations grant the run-time privileges to.",
+    )
     nats_url: SecretStr | None = None
     redis_url: SecretStr | None = None
 
@@ -89,6 +107,19 @@ class Settings(BaseSettings):
     credential_encryption_key: SecretStr | None = Field(
         default=None, description="Base64 of 32 random bytes (AES-256-GCM key-encryption key)."
     )
+
+    # --- audit ---------------------------------------------------------------------
+    audit_hmac_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit chain's HMAC (at least 32 characters), never stored in "
+        "the database; unset outside production, <data dir>/audit/hmac.key is used.",
+    )
+    audit_checkpoint_path: Path | None = Field(
+        default=None,
+        description="Append-only log of signed chain-head checkpoints; default "
+        "<data dir>/audit/checkpoints.log. Keep it where the database cannot write.",
+    )
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=1, le=86_400)
 
     # --- venue ------------------------------------------------------------------------
     venue: Literal["emulator", "kraken"] = "emulator"
@@ -189,6 +220,13 @@ class Settings(BaseSettings):
             raise ValueError("must decode to exactly 32 bytes")
         return value
 
+    @field_validator("audit_hmac_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < AUDIT_HMAC_KEY_MIN_CHARS:
+            raise ValueError(f"must be at least {AUDIT_HMAC_KEY_MIN_CHARS} characters")
+        return value
+
     @cached_property
     def admin_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(n, strict=False) for n in self.admin_allowlist)
@@ -196,6 +234,15 @@ class Settings(BaseSettings):
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def audit_dir(self) -> Path:
+        """Where the local audit key and checkpoint log live (0700)."""
+        return self.data_dir / "audit"
+
+    @property
+    def audit_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_path or self.audit_dir / "checkpoints.log"
 
     @property
     def kraken_rest_base(self) -> str:
@@ -223,6 +270,10 @@ class Settings(BaseSettings):
                 "AETHER_EMBEDDED_SERVERS is true: production needs external managed servers"
             )
         problems += _url_problems("AETHER_DATABASE_URL", self.database_url, _pg_has_tls)
+        if self.database_owner_url is not None:
+            problems += _url_problems(
+                "AETHER_DATABASE_OWNER_URL", self.database_owner_url, _pg_has_tls
+            )
         problems += _url_problems("AETHER_NATS_URL", self.nats_url, _nats_has_tls)
         problems += _url_problems("AETHER_REDIS_URL", self.redis_url, _redis_has_tls)
         has_tls = self.api_tls_certfile is not None and self.api_tls_keyfile is not None
@@ -233,6 +284,8 @@ class Settings(BaseSettings):
             )
         if self.credential_encryption_key is None:
             problems.append("AETHER_CREDENTIAL_ENCRYPTION_KEY is missing")
+        if self.audit_hmac_key is None:
+            problems.append("AETHER_AUDIT_HMAC_KEY is missing")
         if not self.admin_allowlist:
             problems.append("AETHER_ADMIN_ALLOWLIST is empty")
         elif tuple(self.admin_allowlist) == DEFAULT_ADMIN_ALLOWLIST:

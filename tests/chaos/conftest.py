@@ -20,7 +20,17 @@ async def stack(aether_stack_dir: Path) -> AsyncIterator[tuple[LocalStack, Serve
     await asyncio.to_thread(local.start, ["postgres", "nats"])
     try:
         urls = local.urls()
-        await asyncio.to_thread(upgrade, urls.database_url)
+        await asyncio.to_thread(upgrade, local.postgres().owner_url)
         yield local, urls
     finally:
         await asyncio.to_thread(local.stop)
+
+
+@pytest.fixture
+def market_stack(
+    stack: tuple[LocalStack, ServerUrls], aether_server_urls: ServerUrls
+) -> tuple[LocalStack, ServerUrls]:
+    """The test's own stack (PostgreSQL and NATS, which the test kills or freezes) with the
+    session's Redis, for an API serving `/ws/market`."""
+    local, own = stack
+    return local, ServerUrls(own.database_url, own.nats_url, aether_server_urls.redis_url)

@@ -4,6 +4,8 @@ WebSocket untouched, recovery on the same port, and the hole recorded as a gap."
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 import asyncpg
@@ -75,6 +77,32 @@ async def test_a_nats_outage_keeps_the_websocket_and_is_recorded_as_a_gap(
             ("XBTUSD", "trade"),
         }
         assert all(g["end_at"] is not None and g["end_at"] > g["start"] for g in holes)
+    finally:
+        await feed.stop()
+
+
+async def test_a_stalled_nats_is_noticed_in_seconds_and_recovered(
+    synthetic: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+) -> None:
+    # SIGSTOP: the TCP connection stays open and nothing answers, so only the bus pings
+    # notice it (nats-py's default pinged every two minutes: not-ready came minutes late).
+    local, urls = stack
+    await prepare_database(urls.database_url, {"XBTUSD": ["trade"]})
+    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), urls, CollectorRegistry())
+    await feed.start()
+    nats_pid = local.server("nats").pid
+    assert nats_pid is not None
+    try:
+        await eventually(lambda: feed.readiness()[0])
+        os.kill(nats_pid, signal.SIGSTOP)
+        try:
+            _ok, detail = await eventually(
+                lambda: (r := feed.readiness()) and not r[0] and r, within=30
+            )
+        finally:
+            os.kill(nats_pid, signal.SIGCONT)
+        assert "bus unreachable" in detail
+        await eventually(lambda: feed.readiness()[0], within=30)
     finally:
         await feed.stop()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from websockets.asyncio.client import ClientConnection
 
+from aether.audit.keys import AuditKey
 from aether.cli.accounts import initialise_company
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
@@ -19,18 +20,11 @@ from tests.integration.market_api_helpers import market_settings
 from tests.integration.test_ws_market import authenticated, served
 
 
-@pytest.fixture
-def stack(
-    stack: tuple[LocalStack, ServerUrls], aether_server_urls: ServerUrls
-) -> tuple[LocalStack, ServerUrls]:
-    """The chaos stack (PostgreSQL and NATS of this test's own: NATS gets killed) with the
-    session's Redis."""
-    local, own = stack
-    return local, ServerUrls(own.database_url, own.nats_url, aether_server_urls.redis_url)
-
-
 async def admin_key(database_url: str) -> str:
-    done = await initialise_company(database_url, "Company", ["A", "B"], "root", "system:test")
+    key = AuditKey.from_text(os.environ["AETHER_AUDIT_HMAC_KEY"])  # this run's, see conftest
+    done = await initialise_company(
+        database_url, "Company", ["A", "B"], "root", "system:test", key=key
+    )
     return done.admin_key.token
 
 
@@ -44,9 +38,9 @@ async def next_frame(ws: ClientConnection, wanted: dict[str, Any], within: float
 
 
 async def test_a_market_client_rides_out_a_bus_outage(
-    synthetic: Emulator, stack: tuple[LocalStack, ServerUrls], tmp_path: Path
+    synthetic: Emulator, market_stack: tuple[LocalStack, ServerUrls], tmp_path: Path
 ) -> None:
-    local, urls = stack
+    local, urls = market_stack
     token = await admin_key(urls.database_url)
     settings = market_settings(tmp_path, synthetic.url)  # XBTUSD and ETHUSD are seeded
     async with served(settings, urls) as (url, _app):

@@ -1,10 +1,14 @@
-"""The audit log is append-only at the database, chained, and its verifier finds tampering."""
+"""The audit log is append-only at the database, chained, and its verifier finds tampering.
+
+More tampering, by the run-time role and by the owner, is in test_audit_tamper.py."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,12 +16,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
+from aether.audit.keys import AuditKey
 from aether.storage.database import create_engine, session_factory
 
 
-async def _cli(*args: str, database_url: str) -> tuple[int, str]:
-    """Run the real ``aether`` command in a subprocess; returns exit code and all output."""
+async def _cli(*args: str, database_url: str, data_dir: Path) -> tuple[int, str]:
+    """Run the real ``aether`` command in a subprocess (this run's audit key is in the
+    environment); returns exit code and all output."""
     env = {**os.environ, "AETHER_DATABASE_URL": database_url}
+    args = (*args, "--data-dir", str(data_dir))
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -38,46 +45,70 @@ async def _append_many(session: AsyncSession, count: int, actor: str = "system:t
     await session.commit()
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE audit_log SET actor = 'someone else' WHERE seq = 2",
-        "DELETE FROM audit_log WHERE seq = 2",
-        "TRUNCATE audit_log",
-    ],
-)
-async def test_database_refuses_to_rewrite_history(
+@pytest.fixture
+async def owner_session(
+    aether_owner_db_url: str, aether_audit_key: AuditKey
+) -> AsyncIterator[AsyncSession]:
+    """A session as the database's owner: the rights an attacker with the migration role has."""
+    engine = create_engine(aether_owner_db_url, pool_size=1)
+    try:
+        async with session_factory(engine, audit_key=aether_audit_key)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
+STATEMENTS = [
+    "UPDATE audit_log SET actor = 'someone else' WHERE seq = 2",
+    "DELETE FROM audit_log WHERE seq = 2",
+    "TRUNCATE audit_log",
+]
+
+
+@pytest.mark.parametrize("statement", STATEMENTS)
+async def test_the_runtime_role_may_not_rewrite_history(
     aether_session: AsyncSession, statement: str
 ) -> None:
     await _append_many(aether_session, 3)
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match="permission denied for table audit_log"):
         await aether_session.execute(text(statement))
     await aether_session.rollback()
     assert await aether_session.scalar(text("SELECT count(*) FROM audit_log")) == 3
 
 
+@pytest.mark.parametrize("statement", STATEMENTS)
+async def test_the_triggers_refuse_even_the_owner(
+    aether_session: AsyncSession, owner_session: AsyncSession, statement: str
+) -> None:
+    await _append_many(aether_session, 3)
+    with pytest.raises(DBAPIError, match="append-only"):
+        await owner_session.execute(text(statement))
+    await owner_session.rollback()
+    assert await aether_session.scalar(text("SELECT count(*) FROM audit_log")) == 3
+
+
 async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
-    aether_session: AsyncSession, aether_db_url: str
+    aether_session: AsyncSession, owner_session: AsyncSession, aether_db_url: str, tmp_path: Path
 ) -> None:
     await _append_many(aether_session, 6)
     result = await audit.verify(aether_session)
     assert (result.ok, result.rows) == (True, 6)
 
-    code, output = await _cli("audit", "verify", database_url=aether_db_url)
+    code, output = await _cli("audit", "verify", database_url=aether_db_url, data_dir=tmp_path)
     assert code == 0, output
     assert "6 rows" in output
 
     # An attacker with owner rights disables the trigger and edits row 4.
-    await aether_session.execute(
+    await owner_session.execute(
         text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
     )
-    await aether_session.execute(
+    await owner_session.execute(
         text("UPDATE audit_log SET details = '{\"i\": 999}'::jsonb WHERE seq = 4")
     )
-    await aether_session.execute(
+    await owner_session.execute(
         text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete")
     )
-    await aether_session.commit()
+    await owner_session.commit()
 
     result = await audit.verify(aether_session)
     assert result.ok is False
@@ -85,27 +116,31 @@ async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
     assert result.first_break.seq == 4
     assert result.rows == 3
 
-    code, output = await _cli("audit", "verify", database_url=aether_db_url)
+    code, output = await _cli("audit", "verify", database_url=aether_db_url, data_dir=tmp_path)
     assert code == 1
     assert "seq 4" in output
 
 
-async def test_deleted_row_is_reported_as_a_gap(aether_session: AsyncSession) -> None:
+async def test_deleted_row_is_reported_as_a_gap(
+    aether_session: AsyncSession, owner_session: AsyncSession
+) -> None:
     await _append_many(aether_session, 4)
-    await aether_session.execute(
+    await owner_session.execute(
         text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
     )
-    await aether_session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
-    await aether_session.commit()
+    await owner_session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    await owner_session.commit()
     result = await audit.verify(aether_session)
     assert result.first_break is not None
     assert result.first_break.seq == 3
     assert "gap" in result.first_break.reason
 
 
-async def test_concurrent_writers_produce_one_unbroken_chain(aether_db_url: str) -> None:
+async def test_concurrent_writers_produce_one_unbroken_chain(
+    aether_db_url: str, aether_audit_key: AuditKey
+) -> None:
     engine = create_engine(aether_db_url, pool_size=8)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, audit_key=aether_audit_key)
 
     async def writer(n: int) -> None:
         for i in range(15):

@@ -27,7 +27,7 @@ from nats.errors import Error as NatsError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from aether.ops.localstack import LocalStack, ServerStartError, ServerStatus
+from aether.ops.localstack import LocalStack, ServerStartError, ServerStatus, StackStateError
 
 ALL = ("postgres", "nats", "redis")
 PROGRAMS = {"postgres": "postgres", "nats": "nats-server", "redis": "valkey-server"}
@@ -83,7 +83,7 @@ async def _postgres_identity(url: str) -> tuple[str, str, int]:
 def test_start_makes_all_three_healthy_with_generated_credentials(stack: LocalStack) -> None:
     urls = stack.urls()
     database, user, version = asyncio.run(_postgres_identity(urls.database_url))
-    assert (database, user) == ("aether", "aether")
+    assert (database, user) == ("aether", "aether_app")  # the run-time role, not a superuser
     assert version >= 180000
     assert redis.Redis.from_url(urls.redis_url).ping() is True
     assert asyncio.run(_nats_account_streams(urls.nats_url)) >= 0
@@ -130,17 +130,56 @@ def test_servers_listen_on_loopback_only(stack: LocalStack) -> None:
 def test_credentials_stay_private(stack: LocalStack) -> None:
     assert stat.S_IMODE(stack.state_file.stat().st_mode) == 0o600
     secrets = json.loads(stack.state_file.read_text())["secrets"]
-    assert set(secrets) == set(ALL)
+    assert set(secrets) == {*ALL, "postgres_owner", "postgres_app"}
+    assert len(set(secrets.values())) == len(secrets)  # every role its own password
     urls = stack.urls()
     for name, secret in secrets.items():
+        server = stack.server(name.split("_")[0])
         assert len(secret) >= 24
         assert secret not in repr(urls)
-        assert secret not in repr(stack.server(name))
-        pid = stack.server(name).pid
+        assert secret not in repr(server)
+        pid = server.pid
         assert pid is not None
         assert secret not in " ".join(psutil.Process(pid).cmdline()), name
-        assert secret not in stack.server(name).log_file.read_text(errors="replace"), name
+        assert secret not in server.log_file.read_text(errors="replace"), name
     assert repr(urls).count("***@") == 3
+
+
+async def _roles(url: str) -> tuple[str, dict[str, tuple[bool, ...]]]:
+    """The owner of database ``aether``, and each role's superuser, createrole, createdb,
+    bypassrls and login attributes."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        rows = await conn.fetch(
+            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin "
+            "FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%'"
+        )
+        owner = await conn.fetchval(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'aether'"
+        )
+    finally:
+        await conn.close()
+    return str(owner), {r[0]: tuple(r[1:]) for r in rows}
+
+
+def test_three_database_roles_and_only_the_bootstrap_one_is_privileged(stack: LocalStack) -> None:
+    postgres = stack.postgres()
+    owner, roles = asyncio.run(_roles(postgres.admin_url))
+    assert owner == "aether_owner"
+    assert roles == {
+        "postgres": (True, True, True, True, True),
+        "aether_owner": (False, False, False, False, True),
+        "aether_app": (False, False, False, False, True),
+    }
+    assert asyncio.run(_postgres_identity(postgres.owner_url))[:2] == ("aether", "aether_owner")
+
+
+def test_a_stack_of_the_earlier_layout_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    data = tmp_path / "old"
+    data.mkdir()
+    (data / "stack.json").write_text(json.dumps({"version": 1, "ports": {}, "secrets": {}}))
+    with pytest.raises(StackStateError, match=r"earlier Aether.*move .* aside"):
+        LocalStack(data).start(["redis"])
 
 
 def test_start_again_leaves_running_servers_alone(stack: LocalStack) -> None:
@@ -152,7 +191,7 @@ def test_start_again_leaves_running_servers_alone(stack: LocalStack) -> None:
 
 async def _write_everything(target: LocalStack) -> None:
     urls = target.urls()
-    conn = await asyncpg.connect(urls.database_url)
+    conn = await asyncpg.connect(target.postgres().owner_url)  # the run-time role creates nothing
     try:
         await conn.execute("CREATE TABLE survives (n int)")
         await conn.execute("INSERT INTO survives VALUES (42)")
@@ -174,7 +213,7 @@ async def _write_everything(target: LocalStack) -> None:
 
 async def _read_everything(target: LocalStack) -> tuple[int, int, bytes | None]:
     urls = target.urls()
-    conn = await asyncpg.connect(urls.database_url)
+    conn = await asyncpg.connect(target.postgres().owner_url)
     try:
         row = int(await conn.fetchval("SELECT n FROM survives"))
     finally:

@@ -28,7 +28,7 @@ def own_stack(aether_scratch: Path) -> Iterator[LocalStack]:
     """A private stack: these tests freeze servers other tests rely on."""
     stack = LocalStack(aether_scratch / "readiness-stack", durable=False)
     stack.start()
-    upgrade(stack.urls().database_url)
+    upgrade(stack.postgres().owner_url)
     try:
         yield stack
     finally:
@@ -61,7 +61,7 @@ async def test_ready_when_everything_answers(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["failing"] == []
-    assert set(body["checks"]) == {"database", "redis", "nats"}
+    assert set(body["checks"]) == {"database", "audit_log", "redis", "nats"}
     assert "write" in body["checks"]["database"]["detail"]
 
 

@@ -1,5 +1,8 @@
+"""The chain's canonical encoding and keyed hash (pure functions)."""
+
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,11 +21,12 @@ from aether.audit.chain import (
 
 TS = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
 ACCOUNT = uuid.UUID("00000000-0000-4000-8000-000000000001")
+KEY = b"k" * 32
 
 
 def _entry(seq: int, prev: str, details: dict[str, object] | None = None) -> AuditEntry:
     body = normalise_details(details or {"n": seq})
-    digest = chain_hash(prev, seq, TS, "user:root", ACCOUNT, "thing.done", body)
+    digest = chain_hash(KEY, prev, seq, TS, "user:root", ACCOUNT, "thing.done", body)
     return AuditEntry(seq, TS, "user:root", ACCOUNT, "thing.done", body, prev, digest)
 
 
@@ -33,19 +37,34 @@ def test_canonical_encoding_is_independent_of_key_order() -> None:
     assert b'"ts":"2026-11-23T12:00:00.123456+00:00"' in a
 
 
-def test_hash_covers_every_field() -> None:
-    base = chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 1})
+def test_hash_covers_every_field_and_the_key() -> None:
+    base = chain_hash(KEY, GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 1})
     variants = [
-        chain_hash("1" * 64, 1, TS, "a", ACCOUNT, "x", {"k": 1}),
-        chain_hash(GENESIS_HASH, 2, TS, "a", ACCOUNT, "x", {"k": 1}),
-        chain_hash(GENESIS_HASH, 1, TS.replace(microsecond=1), "a", ACCOUNT, "x", {"k": 1}),
-        chain_hash(GENESIS_HASH, 1, TS, "b", ACCOUNT, "x", {"k": 1}),
-        chain_hash(GENESIS_HASH, 1, TS, "a", None, "x", {"k": 1}),
-        chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "y", {"k": 1}),
-        chain_hash(GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 2}),
+        chain_hash(b"j" * 32, GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(KEY, "1" * 64, 1, TS, "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 2, TS, "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 1, TS.replace(microsecond=1), "a", ACCOUNT, "x", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 1, TS, "b", ACCOUNT, "x", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 1, TS, "a", None, "x", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 1, TS, "a", ACCOUNT, "y", {"k": 1}),
+        chain_hash(KEY, GENESIS_HASH, 1, TS, "a", ACCOUNT, "x", {"k": 2}),
     ]
     assert base not in variants
     assert len(set(variants)) == len(variants)
+
+
+def test_a_plain_sha256_recomputed_by_a_table_writer_does_not_verify() -> None:
+    """Who can write the table but has no key can only recompute an unkeyed hash."""
+    genuine = _entry(1, GENESIS_HASH)
+    body = {"n": 999}
+    plain = hashlib.sha256(
+        GENESIS_HASH.encode() + b"\n" + canonical(1, TS, "user:root", ACCOUNT, "thing.done", body)
+    ).hexdigest()
+    forged = replace(genuine, details=body, hash=plain)
+    broken = check_link(forged, 1, GENESIS_HASH, KEY)
+    assert broken is not None
+    assert broken.seq == 1
+    assert "HMAC mismatch" in broken.reason
 
 
 def test_details_normalise_to_their_stored_json_form() -> None:
@@ -67,19 +86,20 @@ def test_naive_timestamps_are_refused() -> None:
 def test_check_link_accepts_a_good_chain_and_names_each_kind_of_break() -> None:
     first = _entry(1, GENESIS_HASH)
     second = _entry(2, first.hash)
-    assert check_link(first, 1, GENESIS_HASH) is None
-    assert check_link(second, 2, first.hash) is None
+    assert check_link(first, 1, GENESIS_HASH, KEY) is None
+    assert check_link(second, 2, first.hash, KEY) is None
+    assert check_link(second, 2, first.hash, b"j" * 32) is not None  # another key
 
     altered = replace(second, details={"n": 999})
-    broken = check_link(altered, 2, first.hash)
+    broken = check_link(altered, 2, first.hash, KEY)
     assert broken is not None
     assert broken.seq == 2
     assert "altered" in broken.reason
 
-    gap = check_link(_entry(3, first.hash), 2, first.hash)
+    gap = check_link(_entry(3, first.hash), 2, first.hash, KEY)
     assert gap is not None
     assert "gap" in gap.reason
 
-    relinked = check_link(_entry(2, "f" * 64), 2, first.hash)
+    relinked = check_link(_entry(2, "f" * 64), 2, first.hash, KEY)
     assert relinked is not None
     assert "prev_hash" in relinked.reason

@@ -1,12 +1,15 @@
-"""The audit chain's canonical encoding and hash: pure functions, no storage.
+"""The audit chain's canonical encoding and keyed hash: pure functions, no storage.
 
-``hash = SHA-256(prev_hash || "\\n" || canonical(row))`` where ``canonical`` is JSON with sorted
-keys, no whitespace and UTF-8 text. The first row's ``prev_hash`` is :data:`GENESIS_HASH`.
+``hash = HMAC-SHA-256(row_key, prev_hash || "\\n" || canonical(row))`` where ``canonical`` is
+JSON with sorted keys, no whitespace and UTF-8 text, and ``row_key`` derives from a secret that
+never reaches the database: whoever can write the table still cannot recompute a hash. The
+first row's ``prev_hash`` is :data:`GENESIS_HASH`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
@@ -78,6 +81,7 @@ def canonical(
 
 
 def chain_hash(
+    key: bytes,
     prev_hash: str,
     seq: int,
     ts: datetime,
@@ -86,8 +90,8 @@ def chain_hash(
     action: str,
     details: dict[str, Any],
 ) -> str:
-    """SHA-256 hex digest linking a row to its predecessor."""
-    digest = hashlib.sha256()
+    """HMAC-SHA-256 hex digest (under ``key``) linking a row to its predecessor."""
+    digest = hmac.new(key, digestmod=hashlib.sha256)
     digest.update(prev_hash.encode("ascii"))
     digest.update(b"\n")
     digest.update(canonical(seq, ts, actor, account_id, action, details))
@@ -100,13 +104,16 @@ class ChainBreak:
     reason: str
 
 
-def check_link(entry: AuditEntry, expected_seq: int, expected_prev: str) -> ChainBreak | None:
+def check_link(
+    entry: AuditEntry, expected_seq: int, expected_prev: str, key: bytes
+) -> ChainBreak | None:
     """Why ``entry`` does not continue the chain (or None when it does)."""
     if entry.seq != expected_seq:
         return ChainBreak(entry.seq, f"sequence gap: expected {expected_seq}, found {entry.seq}")
     if entry.prev_hash != expected_prev:
         return ChainBreak(entry.seq, "prev_hash does not match the previous row's hash")
     recomputed = chain_hash(
+        key,
         entry.prev_hash,
         entry.seq,
         entry.ts,
@@ -115,6 +122,10 @@ def check_link(entry: AuditEntry, expected_seq: int, expected_prev: str) -> Chai
         entry.action,
         entry.details,
     )
-    if recomputed != entry.hash:
-        return ChainBreak(entry.seq, "row content does not match its hash (row was altered)")
+    if not hmac.compare_digest(recomputed, entry.hash):
+        return ChainBreak(
+            entry.seq,
+            "HMAC mismatch: the row's content does not match its keyed hash (the row was "
+            "altered, or its hash recomputed by someone without the audit key)",
+        )
     return None

@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from aether.accounts import service
-from aether.cli.context import DataDirOption, database_url, run, session_scope, settings_for
+from aether.audit.keys import AuditKey
+from aether.cli.context import (
+    DataDirOption,
+    audit_key,
+    database_url,
+    run,
+    session_scope,
+    settings_for,
+)
 from aether.cli.output import console, fail, print_json
 
 app = typer.Typer(help="Trading accounts.", no_args_is_help=True)
@@ -21,12 +29,15 @@ async def initialise_company(
     director_names: list[str],
     admin_name: str,
     actor: str = SYSTEM_ACTOR,
+    *,
+    key: AuditKey,
 ) -> service.Initialised:
-    """Create the company, its director accounts and the first admin in one transaction.
+    """Create the company, its director accounts and the first admin in one transaction,
+    audited under ``key``.
 
     Raises ``service.AlreadyInitialisedError`` on a database that has them already.
     """
-    async with session_scope(url) as session:
+    async with session_scope(url, key) as session:
         return await service.initialise(
             session,
             company_name=company_name,
@@ -74,8 +85,13 @@ def init(
     assert company_name
     assert admin_name
     url = database_url(settings)
+    chain_key = audit_key(settings)
     try:
-        done = run(lambda: initialise_company(url, company_name, list(director_names), admin_name))
+        done = run(
+            lambda: initialise_company(
+                url, company_name, list(director_names), admin_name, key=chain_key
+            )
+        )
     except (service.AlreadyInitialisedError, ValueError) as exc:
         fail(str(exc))
     accounts = [done.company, *done.directors]

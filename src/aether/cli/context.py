@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aether.audit.keys import AuditKey, AuditKeyError, resolve_audit_key
 from aether.cli.output import fail, settings_error
 from aether.ops.platform import PlatformError, running_database_url
 from aether.settings import Settings, load_settings
@@ -46,12 +47,21 @@ def database_url(settings: Settings) -> str:
         fail(str(exc))
 
 
+def audit_key(settings: Settings) -> AuditKey:
+    """The audit chain's key (for commands that append to or verify it); exits 1 if none."""
+    try:
+        return resolve_audit_key(settings)
+    except AuditKeyError as exc:
+        fail(str(exc))
+
+
 @asynccontextmanager
-async def session_scope(url: str) -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on error."""
+async def session_scope(url: str, key: AuditKey | None = None) -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on error; with ``key`` it may append
+    to and verify the audit log."""
     engine = create_engine(url, pool_size=1)
     try:
-        async with session_factory(engine)() as session, session.begin():
+        async with session_factory(engine, audit_key=key)() as session, session.begin():
             yield session
     finally:
         await engine.dispose()

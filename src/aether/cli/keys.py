@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from aether.cli.context import DataDirOption, database_url, run, session_scope, settings_for
+from aether.cli.context import (
+    DataDirOption,
+    audit_key,
+    database_url,
+    run,
+    session_scope,
+    settings_for,
+)
 from aether.cli.output import console, fail, print_json
 from aether.domain.accounts import Scope
 from aether.security import key_store, users
@@ -31,11 +38,12 @@ def create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Issue an API key for a user and print it once."""
-    url = database_url(settings_for(data_dir))
+    settings = settings_for(data_dir)
+    url, chain_key = database_url(settings), audit_key(settings)
     expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
 
     async def work() -> tuple[uuid.UUID, str, list[str]]:
-        async with session_scope(url) as session:
+        async with session_scope(url, chain_key) as session:
             row = await users.get_by_name(session, user)
             scopes = scope
             if not scopes:
@@ -71,10 +79,11 @@ def revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke an API key (takes effect on its next use)."""
-    url = database_url(settings_for(data_dir))
+    settings = settings_for(data_dir)
+    url, chain_key = database_url(settings), audit_key(settings)
 
     async def work() -> None:
-        async with session_scope(url) as session:
+        async with session_scope(url, chain_key) as session:
             row = await key_store.get(session, key_id)
             await key_store.revoke(session, row, actor="system:cli")
 
@@ -82,4 +91,6 @@ def revoke(
         run(work)
     except key_store.KeyNotFoundError:
         fail(f"no API key with id {key_id}")
+    except key_store.LastAdminKeyError as exc:
+        fail(str(exc))
     console.print(f"revoked {key_id}")

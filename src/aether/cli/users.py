@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from aether.cli.context import DataDirOption, database_url, run, session_scope, settings_for
+from aether.cli.context import (
+    DataDirOption,
+    audit_key,
+    database_url,
+    run,
+    session_scope,
+    settings_for,
+)
 from aether.cli.output import console, fail
 from aether.domain.accounts import Role
 from aether.security import users
@@ -39,10 +46,11 @@ def create(
 ) -> None:
     """Create a user, optionally with roles on accounts. Issue a key with `aether keys create`."""
     grants = [_parse_grant(g) for g in grant or []]
-    url = database_url(settings_for(data_dir))
+    settings = settings_for(data_dir)
+    url, chain_key = database_url(settings), audit_key(settings)
 
     async def work() -> None:
-        async with session_scope(url) as session:
+        async with session_scope(url, chain_key) as session:
             user = await users.create(
                 session, name=name, is_platform_admin=platform_admin, actor="system:cli"
             )

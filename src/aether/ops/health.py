@@ -41,6 +41,32 @@ async def check_database(url: str, timeout: float) -> str:
     return "read and write ok"
 
 
+#: The triggers that make the database itself refuse to rewrite audit history.
+AUDIT_TRIGGERS = ("audit_log_no_update_delete", "audit_log_no_truncate")
+
+
+async def check_audit_log(url: str, timeout: float) -> str:
+    """The audit log can take entries: its table exists and its refuse-change triggers are in
+    place and enabled (dropping the trigger function drops them too)."""
+    conn = await asyncpg.connect(url, timeout=timeout)
+    try:
+        if await conn.fetchval("SELECT to_regclass('audit_log')") is None:
+            raise RuntimeError("table audit_log is missing")
+        enabled = {
+            row["tgname"]
+            for row in await conn.fetch(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass "
+                "AND NOT tgisinternal AND tgenabled <> 'D'"
+            )
+        }
+    finally:
+        conn.terminate()
+    missing = [name for name in AUDIT_TRIGGERS if name not in enabled]
+    if missing:
+        raise RuntimeError(f"audit_log trigger(s) missing or disabled: {', '.join(missing)}")
+    return "table and append-only triggers in place"
+
+
 async def check_redis(url: str, timeout: float) -> str:
     client = aioredis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
@@ -90,14 +116,18 @@ async def _run(name: str, probe: Probe, url: str, timeout: float) -> CheckResult
 
 
 async def check_all(urls: ServerUrls, timeout: float) -> list[CheckResult]:
-    """Probe database, Redis and NATS concurrently; never raises."""
-    return list(
-        await asyncio.gather(
-            _run("database", check_database, urls.database_url, timeout),
-            _run("redis", check_redis, urls.redis_url, timeout),
-            _run("nats", check_nats, urls.nats_url, timeout),
-        )
+    """Probe database, audit log, Redis and NATS concurrently; never raises.
+
+    ``audit_log`` is reported only while the database answers: an unreachable database is
+    one failure (``database``), not two.
+    """
+    database, audit_log, redis, nats = await asyncio.gather(
+        _run("database", check_database, urls.database_url, timeout),
+        _run("audit_log", check_audit_log, urls.database_url, timeout),
+        _run("redis", check_redis, urls.redis_url, timeout),
+        _run("nats", check_nats, urls.nats_url, timeout),
     )
+    return [database, *([audit_log] if database.ok else []), redis, nats]
 
 
 def check_local(name: str, probe: LocalProbe) -> CheckResult:

@@ -7,6 +7,7 @@ session and returns once ``/readyz`` answers 200.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -26,11 +27,13 @@ import structlog
 import uvicorn
 from pydantic import SecretStr
 
+from aether.audit.keys import AuditKeyError, resolve_audit_key
 from aether.ops.endpoints import ServerUrls
-from aether.ops.localstack import LocalStack
+from aether.ops.localstack import LocalStack, StackStateError
 from aether.ops.logs import configure_logging
-from aether.settings import Settings
-from aether.storage.migrate import upgrade
+from aether.settings import Profile, Settings
+from aether.storage.migrate import current_revision, head_revision, upgrade
+from aether.storage.roles import APP_ROLE, check_runtime_role
 
 log = structlog.get_logger("aether.platform")
 
@@ -63,7 +66,12 @@ class SidecarThread:
     def __init__(self, sidecar: Sidecar) -> None:
         self.sidecar = sidecar
         config = uvicorn.Config(
-            sidecar.app, host=sidecar.host, port=sidecar.port, log_config=None, access_log=False
+            sidecar.app,
+            host=sidecar.host,
+            port=sidecar.port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,  # an open WebSocket must not hold the stop
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=sidecar.name, daemon=True)
@@ -79,9 +87,13 @@ class SidecarThread:
                 )
             time.sleep(0.02)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop serving and wait for the thread; PlatformError if it is still running (a
+        sidecar left ticking in the background would slow everything after it)."""
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=timeout)
+        if self.thread.is_alive():
+            raise PlatformError(f"{self.sidecar.name} did not stop within {timeout:g}s")
 
 
 def embedded_needed(settings: Settings) -> list[str]:
@@ -129,6 +141,64 @@ def running_database_url(settings: Settings) -> str:
             "`aether up --detach`, or set AETHER_DATABASE_URL"
         )
     return stack.urls().database_url
+
+
+def running_database_owner_url(settings: Settings) -> str:
+    """The owner role's URL, for ``aether db upgrade``: the setting, else the local stack's
+    owner, else (outside production) the run-time URL."""
+    if settings.database_owner_url is not None:
+        return settings.database_owner_url.get_secret_value()
+    if settings.database_url is None:
+        running_database_url(settings)  # raises when the local stack's PostgreSQL is down
+        return LocalStack(settings.data_dir).postgres().owner_url
+    if settings.profile is Profile.PRODUCTION:
+        raise PlatformError("AETHER_DATABASE_OWNER_URL is not set: migrations run as the owner")
+    return settings.database_url.get_secret_value()
+
+
+def migration_target(settings: Settings, stack: LocalStack | None) -> tuple[str | None, str]:
+    """Who migrates (the owner's URL, None when production leaves it to ``aether db upgrade``)
+    and which run-time role the migrations grant to."""
+    if settings.database_url is None and stack is not None:
+        return stack.postgres().owner_url, APP_ROLE
+    if settings.database_owner_url is not None:
+        return settings.database_owner_url.get_secret_value(), settings.database_app_role
+    if settings.profile is Profile.PRODUCTION:
+        return None, settings.database_app_role
+    return _reveal(settings.database_url), settings.database_app_role
+
+
+def prepare_database(
+    settings: Settings, stack: LocalStack | None, urls: ServerUrls, say: Callable[[str], None]
+) -> None:
+    """Migrate as the owner (or, in production without an owner URL, require the newest
+    schema), then check the run-time role: production refuses one that is a superuser, owns a
+    table or may rewrite the audit log; other profiles log a warning."""
+    owner_url, app_role = migration_target(settings, stack)
+    if owner_url is not None:
+        say("applying database migrations")
+        try:
+            upgrade(owner_url, app_role=app_role)
+        except RuntimeError as exc:  # a migration's own refusal, which says what to do
+            raise PlatformError(f"migrations refused: {exc}") from exc
+    else:
+        revision, head = asyncio.run(current_revision(urls.database_url)), head_revision()
+        if revision != head:
+            raise PlatformError(
+                f"the database is at revision {revision or 'none'}, the newest is {head}: run "
+                "`aether db upgrade` with AETHER_DATABASE_OWNER_URL set"
+            )
+    problems = asyncio.run(check_runtime_role(urls.database_url))
+    if not problems:
+        return
+    if settings.profile is Profile.PRODUCTION:
+        raise PlatformError(
+            "refusing to start the production profile: "
+            + "; ".join(problems)
+            + " (the run-time role must hold only what migrations grant it; see "
+            "docs/operations.md, 'Database roles')"
+        )
+    log.warning("the database role has more rights than the platform needs", problems=problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +342,17 @@ def run_foreground(
             if not settings.embedded_servers:
                 resolve_urls(settings, None)  # raises, naming the missing URLs
             say(f"starting embedded {', '.join(needed)} in {settings.data_dir}")
-            stack.start(needed)
+            try:
+                stack.start(needed)
+            except StackStateError as exc:
+                raise PlatformError(str(exc)) from exc
         urls = resolve_urls(settings, stack)
-        say("applying database migrations")
-        upgrade(urls.database_url)
+        prepare_database(settings, stack, urls, say)
+        try:
+            # Outside production the first start creates <data dir>/audit/hmac.key.
+            resolve_audit_key(settings, create=settings.profile is not Profile.PRODUCTION)
+        except AuditKeyError as exc:
+            raise PlatformError(str(exc)) from exc
         for sidecar in sidecars:
             thread = SidecarThread(sidecar)
             thread.start()
@@ -303,7 +380,10 @@ def run_foreground(
     finally:
         clear_api_state(settings.data_dir)
         for thread in reversed(running):
-            thread.stop()
+            try:
+                thread.stop()
+            except PlatformError as exc:  # still stop the servers; the thread is a daemon
+                say(str(exc))
         if stack is not None:
             say("stopping embedded servers")
             stack.stop()

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from aether.audit.keys import SESSION_INFO_KEY, AuditKey
+
 
 def sqlalchemy_url(database_url: str) -> URL:
     """Turn a plain ``postgresql://`` URL into one that names the asyncpg driver.
@@ -27,9 +29,14 @@ def sqlalchemy_url(database_url: str) -> URL:
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine with bounded connect and pool waits, so a dead server fails fast."""
+    """An engine with bounded connect and pool waits, so a dead server fails fast.
+
+    Bound parameters never appear in its errors or logs (``hide_parameters``): they hold key
+    hashes, names and amounts.
+    """
     return create_async_engine(
         sqlalchemy_url(database_url),
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=5,
@@ -38,5 +45,10 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, *, audit_key: AuditKey | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of ``engine``; with ``audit_key`` they may append to and verify the audit log
+    (a session without it is refused there)."""
+    info = {SESSION_INFO_KEY: audit_key} if audit_key is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

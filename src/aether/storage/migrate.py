@@ -11,14 +11,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from aether.settings import DEFAULT_DATABASE_APP_ROLE
 from aether.storage.database import sqlalchemy_url
 
 
-def alembic_config(database_url: str) -> Config:
-    """Alembic configuration pointing at the packaged migrations; no alembic.ini needed."""
+def alembic_config(database_url: str, app_role: str = DEFAULT_DATABASE_APP_ROLE) -> Config:
+    """Alembic configuration pointing at the packaged migrations; no alembic.ini needed.
+
+    ``app_role`` is the run-time role the migrations grant the platform's privileges to.
+    """
     cfg = Config(stdout=io.StringIO())
     cfg.set_main_option("script_location", "aether.storage:migrations")
     cfg.attributes["database_url"] = database_url
+    cfg.attributes["app_role"] = app_role
     return cfg
 
 
@@ -30,9 +35,12 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``. Blocking: call from a thread inside async code."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(
+    database_url: str, revision: str = "head", *, app_role: str = DEFAULT_DATABASE_APP_ROLE
+) -> None:
+    """Apply migrations up to ``revision`` as the role of ``database_url`` (the owner), granting
+    ``app_role`` what the platform needs. Blocking: call from a thread inside async code."""
+    command.upgrade(alembic_config(database_url, app_role), revision)
 
 
 async def current_revision(database_url: str) -> str | None:

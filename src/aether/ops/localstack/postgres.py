@@ -2,6 +2,11 @@
 
 As root, every PostgreSQL program runs as the unprivileged ``postgres`` user (PostgreSQL
 refuses root); only the folder this module creates is handed to that user, never a parent.
+
+Three database roles, each with its own generated password: the bootstrap superuser
+``postgres`` (administration only), ``aether_owner`` (owns the database and its objects, runs
+migrations) and ``aether_app`` (what the API and CLI use at run time: no special attribute,
+only the privileges migrations grant it).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncpg
 
 from aether.ops.localstack import processes
 from aether.ops.localstack.servers import EmbeddedServer
+from aether.storage.roles import APP_ROLE, OWNER_ROLE, ensure_login_role, quoted
 
 #: Settings for throw-away (test) clusters: faster, and a crash may lose or corrupt data.
 NON_DURABLE_OPTIONS = (
@@ -43,15 +49,32 @@ def postgres_bin() -> Path:
 
 
 class PostgresServer(EmbeddedServer):
-    """A cluster in ``postgres/data`` (log ``postgres/postgres.log``), database ``aether``.
+    """A cluster in ``postgres/data`` (log ``postgres/postgres.log``), database ``aether``
+    owned by ``aether_owner``; ``secret`` is the bootstrap superuser's password.
 
     TCP on 127.0.0.1 only: no Unix socket, whose path could exceed the 107-byte limit.
     """
 
     name = "postgres"
     program = "postgres"
-    user = "aether"
+    user = "postgres"  # the bootstrap superuser
+    owner = OWNER_ROLE
+    app = APP_ROLE
     database = "aether"
+
+    def __init__(
+        self,
+        root: Path,
+        port: int,
+        secret: str,
+        *,
+        durable: bool,
+        owner_secret: str = "",
+        app_secret: str = "",
+    ) -> None:
+        super().__init__(root, port, secret, durable=durable)
+        self.owner_secret = owner_secret
+        self.app_secret = app_secret
 
     @property
     def data(self) -> Path:
@@ -152,9 +175,10 @@ class PostgresServer(EmbeddedServer):
         return result.returncode == 0
 
     def after_start(self) -> None:
-        asyncio.run(self._create_database())
+        asyncio.run(self._create_roles_and_database())
 
-    async def _create_database(self) -> None:
+    async def _create_roles_and_database(self) -> None:
+        """The owner and run-time roles (passwords from the stack state) and the database."""
         conn = await asyncpg.connect(
             host="127.0.0.1",
             port=self.port,
@@ -164,11 +188,15 @@ class PostgresServer(EmbeddedServer):
             timeout=10,
         )
         try:
+            await ensure_login_role(conn, self.owner, self.owner_secret)
+            await ensure_login_role(conn, self.app, self.app_secret)
             exists = await conn.fetchval(
                 "SELECT 1 FROM pg_database WHERE datname = $1", self.database
             )
             if not exists:
-                await conn.execute(f'CREATE DATABASE "{self.database}"')
+                await conn.execute(
+                    f"CREATE DATABASE {quoted(self.database)} OWNER {quoted(self.owner)}"
+                )
         finally:
             await conn.close()
 
@@ -189,6 +217,20 @@ class PostgresServer(EmbeddedServer):
         if self.pid is not None:
             processes.terminate(pid, 5)
 
+    def _url(self, user: str, password: str, database: str) -> str:
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}:{self.secret}@127.0.0.1:{self.port}/{self.database}"
+        """The run-time role's URL: what the API and CLI use."""
+        return self._url(self.app, self.app_secret, self.database)
+
+    @property
+    def owner_url(self) -> str:
+        """The owner role's URL: for migrations."""
+        return self._url(self.owner, self.owner_secret, self.database)
+
+    @property
+    def admin_url(self) -> str:
+        """The bootstrap superuser's URL (database ``postgres``): administration only."""
+        return self._url(self.user, self.secret, "postgres")

@@ -1,7 +1,8 @@
 """The local stack: PostgreSQL, NATS and Redis under one data directory.
 
 ``stack.json`` (mode 0600) keeps the ports and generated credentials chosen on the first
-start, so later starts reuse the same data, ports and passwords.
+start, so later starts reuse the same data, ports and passwords. PostgreSQL has three roles,
+each with its own password: the bootstrap superuser, the owner and the run-time role.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from aether.ops.localstack.servers import EmbeddedServer, NatsServer, RedisServe
 
 SERVER_NAMES: tuple[str, ...] = ("postgres", "nats", "redis")
 _PORT_KEYS = ("postgres", "nats", "nats_monitor", "redis")
+#: ``postgres`` is the bootstrap superuser's password; the others those of the database roles.
+_SECRET_KEYS = ("postgres", "postgres_owner", "postgres_app", "nats", "redis")
+STATE_VERSION = 2
 
 
 def _check_names(names: Iterable[str]) -> None:
@@ -43,9 +47,17 @@ class ServerStatus:
     log_file: Path
 
 
+class OutdatedStateError(ValueError):
+    """``stack.json`` of another layout version (1: one superuser role, unkeyed audit chain)."""
+
+    def __init__(self, version: object) -> None:
+        self.version = version
+        super().__init__(f"layout version {version!r}, expected {STATE_VERSION}")
+
+
 @dataclass(frozen=True, slots=True)
 class StackState:
-    """What ``stack.json`` holds: ports by key (``_PORT_KEYS``), secrets by server name."""
+    """What ``stack.json`` holds: ports by key (``_PORT_KEYS``), secrets by ``_SECRET_KEYS``."""
 
     ports: dict[str, int]
     secrets: dict[str, str]
@@ -54,28 +66,31 @@ class StackState:
     def new(cls) -> StackState:
         return cls(
             ports=dict(zip(_PORT_KEYS, processes.free_ports(len(_PORT_KEYS)), strict=True)),
-            secrets={name: secrets.token_urlsafe(24) for name in SERVER_NAMES},
+            secrets={name: secrets.token_urlsafe(24) for name in _SECRET_KEYS},
         )
 
     @classmethod
     def parse(cls, raw: Any) -> StackState:
         """Validate the decoded JSON; raises ValueError naming what is wrong."""
+        if raw.get("version") != STATE_VERSION:
+            raise OutdatedStateError(raw.get("version"))
         ports, keys = raw.get("ports"), raw.get("secrets")
         if not isinstance(ports, dict) or not isinstance(keys, dict):
             raise ValueError("'ports' and 'secrets' must be objects")
         for key in _PORT_KEYS:
             if not isinstance(ports.get(key), int) or not 0 < ports[key] < 65536:
                 raise ValueError(f"ports.{key} is not a port number")
-        for name in SERVER_NAMES:
+        for name in _SECRET_KEYS:
             if not isinstance(keys.get(name), str) or not keys[name]:
                 raise ValueError(f"secrets.{name} is missing")
         return cls(
             ports={k: int(ports[k]) for k in _PORT_KEYS},
-            secrets={n: str(keys[n]) for n in SERVER_NAMES},
+            secrets={n: str(keys[n]) for n in _SECRET_KEYS},
         )
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "ports": self.ports, "secrets": self.secrets}, indent=2)
+        body = {"version": STATE_VERSION, "ports": self.ports, "secrets": self.secrets}
+        return json.dumps(body, indent=2)
 
 
 class LocalStack:
@@ -103,6 +118,13 @@ class LocalStack:
             return None
         try:
             return StackState.parse(json.loads(text))
+        except OutdatedStateError as exc:
+            raise StackStateError(
+                f"{self.state_file} is of an earlier Aether ({exc}): its database has a single "
+                "superuser role and an audit chain without a key, and cannot be upgraded in "
+                f"place; stop it (`aether down --data-dir {self.data_dir}`), move "
+                f"{self.data_dir} aside and start afresh"
+            ) from exc
         except (ValueError, AttributeError) as exc:
             raise StackStateError(
                 f"{self.state_file} is not a usable stack state ({exc}); stop any server still "
@@ -136,7 +158,15 @@ class LocalStack:
         ports = state.ports if state else dict.fromkeys(_PORT_KEYS, 0)
         secret = state.secrets[name] if state and name in state.secrets else ""
         if name == "postgres":
-            return PostgresServer(self.data_dir, ports[name], secret, durable=self.durable)
+            keys = state.secrets if state else {}
+            return PostgresServer(
+                self.data_dir,
+                ports[name],
+                secret,
+                durable=self.durable,
+                owner_secret=keys.get("postgres_owner", ""),
+                app_secret=keys.get("postgres_app", ""),
+            )
         if name == "nats":
             monitor = ports["nats_monitor"]
             return NatsServer(
@@ -218,8 +248,16 @@ class LocalStack:
             )
         return report
 
+    def postgres(self) -> PostgresServer:
+        """The PostgreSQL server with its three roles' URLs (``url``, ``owner_url``,
+        ``admin_url``); fixes ports and credentials if not yet chosen."""
+        server = self.server("postgres")
+        assert isinstance(server, PostgresServer)
+        return server
+
     def urls(self) -> ServerUrls:
-        """Connection URLs with the generated credentials (``repr`` masks them)."""
+        """Run-time connection URLs with the generated credentials (``repr`` masks them); the
+        database URL is the run-time role's (see :meth:`postgres` for the others)."""
         state = self._state()
         return ServerUrls(
             database_url=self._build("postgres", state).url,
