@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -15,6 +16,9 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import BaseRoute, WebSocketRoute
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: Sent as the body of anonymous requests: a route that parsed bodies before authenticating
+#: would answer 422 (malformed JSON) instead of 401.
+MALFORMED_JSON = {"content": b"{", "headers": {"Content-Type": "application/json"}}
 
 
 def operations(app: FastAPI) -> Iterator[tuple[str, str]]:
@@ -68,12 +72,13 @@ def fill(path: str, account_id: uuid.UUID | None = None) -> str:
 async def anonymously_reachable(
     client: httpx.AsyncClient, app: FastAPI, public: frozenset[str]
 ) -> list[str]:
-    """Operations outside ``public`` that do not answer 401 without credentials."""
+    """Operations outside ``public`` that do not answer 401 without credentials (bodies are
+    malformed JSON: authentication must come first)."""
     offenders = []
     for method, path in operations(app):
         if path in public:
             continue
-        kwargs = {"json": {}} if method in BODY_METHODS else {}
+        kwargs: dict[str, Any] = MALFORMED_JSON if method in BODY_METHODS else {}
         response = await client.request(method, fill(path), **kwargs)
         if response.status_code != 401:
             offenders.append(f"{method} {path} -> {response.status_code}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import asyncpg
 import httpx
 
 from tests.conftest import Seed
@@ -163,3 +166,21 @@ async def test_errors_carry_the_request_id(aether_api: httpx.AsyncClient) -> Non
     unknown = await aether_api.get("/nowhere")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "not_found"
+
+
+async def test_an_amount_in_exponent_notation_is_stored_as_cents(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_pg: asyncpg.Connection
+) -> None:
+    response = await aether_api.patch(
+        f"/api/v1/accounts/{aether_seed.company}/config",
+        json={"risk": {"max_order_notional_usd": "1e3", "daily_drawdown_limit": "5E-2"}},
+        headers=aether_seed.admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["config"]["risk"]["max_order_notional_usd"] == "1000.00"
+    stored = await aether_pg.fetchval(
+        "SELECT config->'risk' FROM accounts WHERE id = $1", aether_seed.company
+    )
+    risk = json.loads(stored)
+    assert risk["max_order_notional_usd"] == "1000.00"
+    assert risk["daily_drawdown_limit"] == "0.05"

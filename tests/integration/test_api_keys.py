@@ -8,6 +8,8 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aether.domain.accounts import Scope
+from aether.security import key_store, users
 from aether.storage.tables import ApiKeyRow
 from tests.conftest import Seed
 
@@ -99,3 +101,47 @@ async def test_last_used_is_recorded(aether_api: httpx.AsyncClient, aether_seed:
     await aether_api.get("/api/v1/accounts", headers=aether_seed.bob.headers)
     keys = (await aether_api.get("/api/v1/keys", headers=aether_seed.bob.headers)).json()
     assert keys[0]["last_used_at"] is not None
+
+
+async def test_the_last_admin_key_of_the_platform_administrators_cannot_be_revoked(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_session: AsyncSession
+) -> None:
+    root = aether_seed.admin.headers
+    [only] = (await aether_api.get("/api/v1/keys", headers=root)).json()
+    # A non-administrator's admin-scoped key, and an expired admin key of root, are no way
+    # back in: neither counts.
+    assert (
+        "admin"
+        in (await aether_api.get("/api/v1/keys", headers=aether_seed.bob.headers)).json()[0][
+            "scopes"
+        ]
+    )
+    root_user = await users.get_by_name(aether_session, "root")
+    expired, _ = await key_store.issue(
+        aether_session,
+        user_id=root_user.id,
+        name="expired",
+        scopes=[Scope.ADMIN, Scope.READ],
+        expires_at=datetime.now(UTC) - timedelta(days=1),
+        actor="system:test",
+    )
+    await aether_session.commit()
+
+    refused = await aether_api.delete(f"/api/v1/keys/{only['id']}", headers=root)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "last_admin_key"
+    assert "lock every administrator out" in error["message"]
+    assert (await aether_api.get("/api/v1/accounts", headers=root)).status_code == 200
+
+    # With a second valid admin key the first may go, and then the second is the last.
+    second = await aether_api.post(
+        "/api/v1/keys", json={"name": "spare", "scopes": ["admin", "read"]}, headers=root
+    )
+    assert second.status_code == 201
+    spare = {"Authorization": f"Bearer {second.json()['key']}"}
+    assert (await aether_api.delete(f"/api/v1/keys/{only['id']}", headers=spare)).status_code == 200
+    last = await aether_api.delete(f"/api/v1/keys/{second.json()['id']}", headers=spare)
+    assert last.status_code == 409
+    # Keys that are no way in may always be revoked.
+    assert (await aether_api.delete(f"/api/v1/keys/{expired.id}", headers=spare)).status_code == 200

@@ -121,3 +121,29 @@ async def test_checks_fail_when_a_route_forgets_its_dependency(
             )
     assert anonymous == ["GET /api/v1/careless/open -> 200"]
     assert crossing == ["GET /api/v1/careless/{account_id} -> 200"]
+
+
+async def test_authentication_comes_before_the_body(
+    aether_api: httpx.AsyncClient, aether_seed: Seed
+) -> None:
+    """An anonymous caller is not told what is wrong with its body: 401 first."""
+    for method, path in (
+        ("POST", "/api/v1/accounts"),
+        ("POST", "/api/v1/keys"),
+        ("PATCH", f"/api/v1/accounts/{aether_seed.company}/config"),
+        ("POST", "/api/v1/subscriptions"),
+    ):
+        response = await aether_api.request(
+            method, path, content=b"{", headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "unauthenticated"
+        assert response.headers["www-authenticate"] == "Bearer"
+    # With a key, the same malformed body is the 422 naming the body.
+    with_key = await aether_api.post(
+        "/api/v1/accounts",
+        content=b"{",
+        headers={**aether_seed.admin.headers, "Content-Type": "application/json"},
+    )
+    assert with_key.status_code == 422
+    assert with_key.json()["error"]["fields"][0]["field"].startswith("body")

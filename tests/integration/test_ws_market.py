@@ -277,3 +277,60 @@ async def test_live_ticks_from_the_emulator_reach_a_client_and_readyz_turns_read
         await ws.close()
     assert "XBTUSD" in json.dumps(tick)
     assert ready
+
+
+async def test_pairs_are_accepted_in_any_common_spelling_and_acked_by_altname(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, tmp_path: Path
+) -> None:
+    bus = await nats.connect(aether_urls.nats_url)
+    answers: dict[str, dict[str, Any]] = {}
+    try:
+        async with served(ws_settings(tmp_path, emulator), aether_urls) as (url, _app):
+            ws = await authenticated(url, aether_seed.alice.token)
+            for typed in ("ETH/BTC", "XETHXXBT", "FOOUSD", "BTC/USD"):
+                await ws.send(
+                    json.dumps({"type": "subscribe", "symbol": typed, "kinds": ["trade"]})
+                )
+                answers[typed] = await recv_json(ws)
+            ack = answers.pop("BTC/USD")
+            payload = b'{"type":"trade","symbol":"XBTUSD","price":"97000.1"}'
+            await bus.publish("md.kraken.XBTUSD.trade", payload)
+            await barrier(bus, timeout=15)
+            async with asyncio.timeout(15):
+                forwarded = await ws.recv()
+            unsubscribe = {"type": "unsubscribe", "symbol": "xxbtzusd", "kinds": ["trade"]}
+            await ws.send(json.dumps(unsubscribe))
+            unsubscribed = await recv_json(ws)
+            await ws.close()
+    finally:
+        await bus.close()
+    assert ack == {"type": "ack", "op": "subscribe", "symbol": "XBTUSD", "kinds": ["trade"]}
+    assert forwarded == payload.decode()
+    assert unsubscribed == {
+        "type": "ack",
+        "op": "unsubscribe",
+        "symbol": "XBTUSD",
+        "kinds": ["trade"],
+    }
+    for typed, refusal in answers.items():
+        assert refusal["type"] == "error", refusal
+        assert refusal["message"].startswith(
+            f"{typed!r} is not an online USD pair of the instrument registry"
+        ), refusal
+
+
+async def test_a_binary_frame_is_closed_with_1003_and_a_reason_before_or_after_auth(
+    emulator: Emulator, aether_urls: ServerUrls, aether_seed: Seed, tmp_path: Path
+) -> None:
+    async with served(ws_settings(tmp_path, emulator), aether_urls) as (url, app):
+        anonymous = await connect(url)
+        await anonymous.send(b'{"type": "auth"}')
+        before = await closed_with(anonymous)
+        ws = await authenticated(url, aether_seed.alice.token)
+        await ws.send(b"\x00\x01binary")
+        after = await closed_with(ws)
+        metrics = state_of(app).metrics.render().decode()
+    for code, reason in (before, after):
+        assert code == 1003
+        assert "binary frames are not supported" in reason
+    assert 'aether_ws_market_dropped_total{reason="binary_frame"} 2.0' in metrics

@@ -61,3 +61,32 @@ def test_money_is_decimal_and_serialises_as_text() -> None:
     cfg = AccountConfig()
     assert isinstance(cfg.risk.max_order_notional_usd, Decimal)
     assert cfg.to_json()["risk"]["max_order_notional_usd"] == "1000.00"
+
+
+@pytest.mark.parametrize(
+    ("patch", "section", "field", "stored"),
+    [
+        ({"risk": {"max_order_notional_usd": "1e3"}}, "risk", "max_order_notional_usd", "1000.00"),
+        ({"risk": {"max_order_notional_usd": 250}}, "risk", "max_order_notional_usd", "250.00"),
+        (
+            {"risk": {"max_position_notional_usd": "12.5"}},
+            "risk",
+            "max_position_notional_usd",
+            "12.50",
+        ),
+        ({"risk": {"daily_drawdown_limit": "5E-2"}}, "risk", "daily_drawdown_limit", "0.05"),
+        (
+            {"hedge": {"mode": "manual", "manual_usd_fraction": "0E+2"}},
+            "hedge",
+            "manual_usd_fraction",
+            "0",
+        ),
+    ],
+)
+def test_amounts_are_stored_in_one_spelling_whatever_was_sent(
+    patch: dict[str, object], section: str, field: str, stored: str
+) -> None:
+    merged = apply_patch(AccountConfig(), AccountConfigPatch.model_validate(patch))
+    assert merged.to_json()[section][field] == stored
+    # And it stays so through a round trip of the stored JSON.
+    assert AccountConfig.model_validate(merged.to_json()).to_json() == merged.to_json()

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from aether.ops.logs import (
     redact_secrets,
     redact_text,
 )
+from tests.support.logging_state import restored_logging
 
 PREFIX = "aek_ab12cd34ef56_"
 KEY_SECRET = "SECRETVALUE0123456789abcdefghijklmnopqrstuvw"
@@ -31,32 +34,12 @@ DB_PASSWORD = "hunter2-db-pass"
 DSN = f"postgresql+asyncpg://aether:{DB_PASSWORD}@127.0.0.1:5432/aether"
 BEARER = "tok-e1e2e3e4e5f6"
 PLAIN_PASSWORD = "pw-must-appear-nowhere"
-_TOUCHED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    """Put root handlers/level, uvicorn loggers, structlog config and context back."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    touched = {
-        name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
-        for name in _TOUCHED_LOGGERS
-    }
-    was_configured, config = structlog.is_configured(), structlog.get_config()
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    for name, (old_handlers, propagate) in touched.items():
-        logging.getLogger(name).handlers[:] = old_handlers
-        logging.getLogger(name).propagate = propagate
-    clear_request_context()
-    structlog.reset_defaults()
-    if was_configured:
-        structlog.configure(**config)
+    with restored_logging():
+        yield
 
 
 def _lines(text: str) -> list[dict[str, Any]]:
@@ -266,3 +249,80 @@ def test_human_console_is_redacted_and_file_stays_json(
     assert DB_PASSWORD not in err
     (line,) = _lines(log_file.read_text())
     assert line["api_key"] == REDACTED
+
+
+def test_log_files_current_and_rotated_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    log_file = tmp_path / "logs" / "aether.log"
+    old_umask = os.umask(0o022)  # the usual default: files would be world-readable
+    try:
+        configure_logging(log_file=log_file, max_bytes=2_000, backups=2)
+        log = structlog.get_logger("aether.test")
+        for i in range(60):
+            log.info("filler line to force rotation", i=i, padding="x" * 40)
+        logging.getLogger().handlers[-1].flush()
+    finally:
+        os.umask(old_umask)
+    files = sorted(log_file.parent.iterdir())
+    assert [p.name for p in files] == ["aether.log", "aether.log.1.gz", "aether.log.2.gz"]
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_an_existing_log_file_is_tightened_to_0600(tmp_path: Path) -> None:
+    log_file = tmp_path / "aether.log"
+    log_file.write_text("")
+    log_file.chmod(0o644)
+    configure_logging(log_file=log_file)
+    structlog.get_logger("aether.test").info("hello")
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+
+
+class _StatementFailed(Exception):
+    """Shaped like SQLAlchemy's StatementError: the SQL text and its bound parameters."""
+
+    def __init__(self, statement: str, params: tuple[object, ...], orig: Exception) -> None:
+        super().__init__(f"{orig}\n[SQL: {statement}]\n[parameters: {params!r}]")
+        self.statement = statement
+        self.params = params
+        self.orig = orig
+
+
+class _ServerRefused(Exception):
+    """Shaped like an asyncpg error: SQLSTATE and names, a message carrying the row."""
+
+    sqlstate = "23514"
+    constraint_name = "api_keys_name_check"
+    table_name = "api_keys"
+
+
+def test_exceptions_are_logged_without_the_values_database_errors_carry(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log_file = tmp_path / "aether.log"
+    configure_logging(log_file=log_file)
+    row_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+    statement = "INSERT INTO api_keys (name, secret_hash) VALUES ($1, $2)"
+    # Built outside the raising lines: tracebacks quote those lines (code, not data).
+    message = f"violates check\nDETAIL: Failing row contains (x, {row_hash})"
+    params = ("laptop", row_hash)
+    try:
+        try:
+            raise _ServerRefused(message)
+        except _ServerRefused as refused:
+            raise _StatementFailed(statement, params, refused) from refused
+    except _StatementFailed:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        structlog.get_logger("aether.test").exception("failed", api_key=KEY)
+
+    for output in (capfd.readouterr().err, log_file.read_text()):
+        assert row_hash not in output
+        assert "Failing row" not in output
+        assert "laptop" not in output
+        assert KEY_SECRET not in output
+        stdlib_line, structlog_line = _lines(output)
+        for line in (stdlib_line, structlog_line):
+            text = line["exception"]
+            assert "SQLSTATE 23514" in text
+            assert "constraint=api_keys_name_check" in text
+            assert f"[SQL: {statement}]" in text
+            assert "test_exceptions_are_logged_without_the_values" in text  # frames are kept

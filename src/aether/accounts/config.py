@@ -1,21 +1,46 @@
 """Per-account run-time configuration: trading state, risk limits and hedge settings.
 
 Stored as JSON on the account row; every change goes through :func:`apply_patch` so it is
-validated as a whole before it is saved (and audited by the caller).
+validated as a whole before it is saved (and audited by the caller). Amounts are stored in
+one spelling whatever the client sent: USD amounts quantized to cents (``"1e3"`` is
+``"1000.00"``), fractions in plain notation (never ``"1E+1"``).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from aether.domain.accounts import TradingState
 
-UsdAmount = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
-Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)]
+# Explicit context and rounding: another library may have changed the thread's context.
+_EXACT = Context(prec=40)
+_CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    """Exact (at most two places were accepted): only the spelling changes, 1E+3 -> 1000.00."""
+    return value.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_EXACT)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """The same value without a positive exponent (0E+2 -> 0), so it is stored as plain text."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN, context=_EXACT)
+    return value
+
+
+UsdAmount = Annotated[
+    Decimal, Field(gt=0, max_digits=20, decimal_places=2), AfterValidator(_to_cents)
+]
+Fraction = Annotated[
+    Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4), AfterValidator(_plain)
+]
+ShareOfBalance = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4), AfterValidator(_plain)]
 
 
 class _Frozen(BaseModel):
@@ -38,7 +63,7 @@ class HedgeMode(StrEnum):
 
 class HedgeConfig(_Frozen):
     mode: HedgeMode = HedgeMode.AUTO
-    manual_usd_fraction: Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)] | None = None
+    manual_usd_fraction: ShareOfBalance | None = None
 
     @model_validator(mode="after")
     def _manual_needs_fraction(self) -> HedgeConfig:
@@ -69,7 +94,7 @@ class RiskLimitsPatch(_Frozen):
 
 class HedgeConfigPatch(_Frozen):
     mode: HedgeMode | None = None
-    manual_usd_fraction: Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)] | None = None
+    manual_usd_fraction: ShareOfBalance | None = None
 
 
 class AccountConfigPatch(_Frozen):

@@ -24,6 +24,8 @@ from aether.api.routers import (
 )
 from aether.api.state import AppState
 from aether.api.ws_market import router as ws_market_router
+from aether.audit.checkpointer import CheckpointWriter
+from aether.audit.keys import resolve_audit_key
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
 from aether.settings import Profile, Settings
@@ -40,7 +42,11 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 
 def api_v1_router() -> APIRouter:
     """All ``/api/v1`` routes, behind authentication at the router level."""
-    v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticated)])
+    v1 = APIRouter(
+        prefix="/api/v1",
+        dependencies=[Depends(authenticated)],
+        responses=errors.error_responses(401),
+    )
     for area in (accounts, keys, audit, instruments, subscriptions, market_history):
         v1.include_router(area.router)
     return v1
@@ -49,12 +55,16 @@ def api_v1_router() -> APIRouter:
 def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
     """Build the API. Refuses insecure production settings before anything starts."""
     settings.check_profile()
+    audit_key = resolve_audit_key(settings)  # raises AuditKeyError before anything starts
     metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.database_url)
-        sessions = session_factory(engine)
+        sessions = session_factory(engine, audit_key=audit_key)
+        checkpoints = CheckpointWriter(
+            sessions, settings.audit_checkpoint_file, settings.audit_checkpoint_seconds
+        )
         market = (
             build_market_services(settings, urls, sessions, metrics.registry)
             if settings.market_data_enabled
@@ -62,6 +72,7 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
         )
         app.state.aether = AppState(settings, urls, engine, sessions, metrics, market)
         try:
+            checkpoints.start()
             if market is not None:
                 await market.start()
             log.info(
@@ -74,6 +85,7 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
         finally:
             if market is not None:
                 await market.stop()
+            await checkpoints.stop()  # one last signed checkpoint of the audit chain's head
             await engine.dispose()
             log.info("api stopped")
 

@@ -1,19 +1,25 @@
 """FastAPI dependencies: database session, authentication, scopes and account scope.
 
-Every ``/api/v1`` route gets :func:`authenticated` from its router; account-scoped routes take
-their account through :func:`account_access`, which refuses (403) before touching the account
-when the caller holds no grant on it, so a refusal never reveals whether an account exists.
+Every ``/api/v1`` route is a :class:`KeyCheckedRoute` (its area router's ``route_class``),
+which authenticates before FastAPI reads the request body, so a malformed body without a key
+is a 401, not a 422; the principal is kept in the request scope, and :func:`authenticated`
+(every ``/api/v1`` route also gets it from its router) returns it, authenticating itself only
+where no such route ran first.
+Account-scoped routes take their account through :func:`account_access`, which refuses (403)
+before touching the account when the caller holds no grant on it, so a refusal never reveals
+whether an account exists.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,28 +48,62 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(db_session)]
 
 
+_PRINCIPAL_KEY = "aether.principal"
+
+
 def _unauthenticated(message: str) -> ApiError:
     return ApiError(401, "unauthenticated", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def authenticated(
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller, from ``Authorization: Bearer <key>``; 401 when missing or invalid."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def authenticate_request(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer <key>``; ApiError 401 when missing or invalid.
+
+    Resolved once per request (the key check is a deliberately slow hash) and kept in the
+    request scope.
+    """
+    known: Principal | None = request.scope.get(_PRINCIPAL_KEY)
+    if known is not None:
+        return known
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise _unauthenticated("an API key is required: Authorization: Bearer <key>")
-    try:
-        principal = await key_store.authenticate(
-            session, credentials.credentials, now=datetime.now(UTC)
-        )
-    except key_store.AuthenticationError as exc:
-        raise _unauthenticated(str(exc)) from exc
-    await session.commit()  # keeps the last_used_at stamp even on read-only routes
+    async with app_state(request).sessions() as session:
+        try:
+            principal = await key_store.authenticate(session, token.strip(), now=datetime.now(UTC))
+        except key_store.AuthenticationError as exc:
+            raise _unauthenticated(str(exc)) from exc
+        await session.commit()  # keeps the last_used_at stamp even on read-only routes
+    request.scope[_PRINCIPAL_KEY] = principal
     return principal
 
 
+async def authenticated(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller (see :func:`authenticate_request`); declares the bearer scheme in OpenAPI."""
+    return await authenticate_request(request)
+
+
 Caller = Annotated[Principal, Depends(authenticated)]
+
+
+class KeyCheckedRoute(APIRoute):
+    """A route that authenticates the caller before FastAPI parses the body or parameters.
+
+    FastAPI decodes a JSON body before it solves any dependency, so without this an
+    anonymous malformed body would get a 422 describing it instead of a 401. Routing has
+    happened already: metrics and logs still name the route template.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticate_first(request: Request) -> Response:
+            await authenticate_request(request)
+            return await handler(request)
+
+        return authenticate_first
 
 
 def _require_scope(principal: Principal, scope: Scope) -> None:

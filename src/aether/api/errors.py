@@ -1,15 +1,22 @@
-"""JSON errors with stable codes. Clients branch on ``error.code``; nothing leaks a traceback."""
+"""JSON errors with stable codes. Clients branch on ``error.code``; nothing leaks a traceback.
+
+Every error answer is :class:`ErrorBody`; :func:`error_responses` declares the statuses a
+route can answer with in the OpenAPI schema. An unexpected error is logged without the
+values a database error carries (see :mod:`aether.ops.exception_text`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from aether.ops.exception_text import describe, traceback_text
 from aether.ops.logs import redact_text
 
 log = structlog.get_logger("aether.api")
@@ -33,6 +40,44 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields
         self.headers = headers
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where: body.name, query.start, path.account_id, ...")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable: validation_error, unauthenticated, forbidden, ...")
+    message: str
+    request_id: str | None = Field(default=None, description="Also in X-Request-ID")
+    fields: list[FieldError] | None = Field(default=None, description="422: each bad field")
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS: Final = {
+    400: "Malformed request (a body that is not UTF-8 JSON)",
+    401: "No API key, or an unknown, revoked or expired one",
+    403: "The key lacks the scope, or the user the role, network or grant",
+    404: "Not found (or not visible to the caller)",
+    409: "Conflicts with the current state",
+    413: "Request body over the size limit",
+    422: "Invalid parameters; `error.fields` names each one",
+    502: "The venue did not answer",
+    503: "A dependency of this route is unavailable or disabled",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, each with :class:`ErrorBody`."""
+    return {
+        status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses
+    }
 
 
 def error_body(request: Request | None, code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -94,7 +139,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", path=request.url.path, error=redact_text(repr(exc)), exc_info=exc)
+    # Rendered here, not by the log pipeline (exc_info): the text must be safe whatever the
+    # logging configuration, and a database error's message carries bound values.
+    log.error(
+        "unhandled error",
+        path=request.url.path,
+        error=redact_text(describe(exc)),
+        traceback=redact_text(traceback_text(exc)),
+    )
     return JSONResponse(error_body(request, "internal_error", "internal error"), status_code=500)
 
 

@@ -7,7 +7,8 @@ own task, so one slow reader never delays the others or the bus.
 
 The bus connection retries forever in the background (nats-py reconnects and re-subscribes
 by itself once connected); while it is down, clients stay connected and receive a status
-message, and data resumes when it is back.
+message, and data resumes when it is back. "Down" includes a stall, noticed by pings
+(:mod:`aether.bus.liveness`: about 6 s with the defaults).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from aether.bus.barrier import barrier
+from aether.bus.liveness import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
 from aether.ops.logs import redact_text
 
 log = structlog.get_logger("aether.api.market_fanout")
@@ -76,9 +78,13 @@ class MarketFanout:
         *,
         queue_size: int,
         max_connections_per_key: int,
+        ping_interval_seconds: int = PING_INTERVAL_SECONDS,
+        max_outstanding_pings: int = MAX_OUTSTANDING_PINGS,
     ) -> None:
         self.queue_size = queue_size
         self.max_connections_per_key = max_connections_per_key
+        self.ping_interval_seconds = ping_interval_seconds
+        self.max_outstanding_pings = max_outstanding_pings
         self._nc: Nats | None = None
         self._connector: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -109,6 +115,8 @@ class MarketFanout:
             connect_timeout=2,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
+            ping_interval=self.ping_interval_seconds,
+            max_outstanding_pings=self.max_outstanding_pings,
             error_cb=self._on_error,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,

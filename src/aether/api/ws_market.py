@@ -6,7 +6,9 @@ Protocol (JSON text frames):
    ``ws_market_auth_timeout_seconds`` (10 s). The key needs the ``read`` scope. Keys are never
    accepted in the query string. The server answers ``{"type": "authenticated", ...}``.
 2. ``{"type": "subscribe" | "unsubscribe", "symbol": "XBTUSD", "kinds": ["trade", "book"]}``
-   (kinds from ``book, trade, ticker, ohlc, status``), answered by ``{"type": "ack", ...}``
+   (kinds from ``book, trade, ticker, ohlc, status``; the pair in any spelling
+   ``marketdata.pair_names`` accepts, e.g. ``BTC/USD``), answered by ``{"type": "ack", ...}``
+   naming the altname (``XBTUSD``)
    once the bus has the change (data of a new subscription may come just before its ack);
    an unknown pair or kind, or a malformed message, is answered by ``{"type": "error", ...}``
    and the connection stays open. ``{"type": "ping"}`` is answered by ``{"type": "pong"}``.
@@ -19,7 +21,8 @@ Close codes (with a reason text): 4000 protocol (first message not an auth messa
 query string, 4003 forbidden (key lacks ``read``), 4008 no auth message in time,
 4009 slow consumer (its queue of ``ws_market_queue_size`` frames filled up), 4029 too many
 connections for this key (``ws_market_max_connections_per_key``), 1013 market data is
-disabled in this process.
+disabled in this process, 1003 a binary frame (before or after authentication: the protocol
+is JSON text).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from aether.api.market_fanout import SLOW_CONSUMER, MarketClient, MarketFanout, 
 from aether.api.state import AppState
 from aether.bus.subjects import MARKET_KINDS, market_subject
 from aether.domain.accounts import Scope
+from aether.marketdata.pair_names import IN_ONLINE_REGISTRY, PairNames
 from aether.security import key_store
 from aether.security.principal import Principal
 
@@ -54,10 +58,12 @@ CLOSE_AUTH_TIMEOUT = 4008
 CLOSE_SLOW_CONSUMER = 4009
 CLOSE_TOO_MANY_CONNECTIONS = 4029
 CLOSE_UNAVAILABLE = 1013
+CLOSE_UNSUPPORTED_DATA = 1003
 
 #: Query parameters that would carry a credential; refused so keys never reach URL logs.
 _CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "auth"})
 _MAX_CLIENT_MESSAGE = 4096
+_NO_PAIRS = PairNames((), IN_ONLINE_REGISTRY)
 
 
 class _Closed(Exception):
@@ -68,6 +74,21 @@ class _Closed(Exception):
         self.code = code
         self.reason = reason
         self.metric = metric
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next text frame; a binary frame is _Closed (1003), a disconnect WebSocketDisconnect."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if not isinstance(text, str):
+        raise _Closed(
+            CLOSE_UNSUPPORTED_DATA,
+            "binary frames are not supported: send JSON text frames",
+            "binary_frame",
+        )
+    return text
 
 
 def _credentials_in_query(websocket: WebSocket) -> bool:
@@ -82,7 +103,7 @@ async def _authenticate(websocket: WebSocket, state: AppState) -> Principal:
     timeout = state.settings.ws_market_auth_timeout_seconds
     try:
         async with asyncio.timeout(timeout):
-            raw = await websocket.receive_text()
+            raw = await _receive_text(websocket)
     except TimeoutError:
         raise _Closed(
             CLOSE_AUTH_TIMEOUT, f"no auth message within {timeout:g}s", "auth_timeout"
@@ -113,15 +134,14 @@ def _error(op: object, message: str) -> str:
     return json.dumps({"type": "error", "op": op, "message": message})
 
 
-def _pair_and_kinds(request: dict[str, Any], online: frozenset[str]) -> tuple[str, list[str]]:
+def _pair_and_kinds(request: dict[str, Any], online: PairNames) -> tuple[str, list[str]]:
     """The pair and kinds (in canonical order) a subscribe/unsubscribe names; ValueError says
     what is wrong."""
     symbol = request.get("symbol")
     kinds = request.get("kinds")
     if not isinstance(symbol, str) or not symbol:
         raise ValueError("symbol is required (e.g. XBTUSD)")
-    if symbol not in online:
-        raise ValueError(f"{symbol} is not an online USD pair of the instrument registry")
+    symbol = online.canonical(symbol)  # UnknownPairError is a ValueError naming the pair
     if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
         raise ValueError(f"kinds must be a non-empty list of {', '.join(MARKET_KINDS)}")
     unknown = [k for k in kinds if k not in MARKET_KINDS]
@@ -130,9 +150,7 @@ def _pair_and_kinds(request: dict[str, Any], online: frozenset[str]) -> tuple[st
     return symbol, [k for k in MARKET_KINDS if k in kinds]
 
 
-async def _handle(
-    raw: str, client: MarketClient, fanout: MarketFanout, online: frozenset[str]
-) -> None:
+async def _handle(raw: str, client: MarketClient, fanout: MarketFanout, online: PairNames) -> None:
     """Answer one client message (after authentication)."""
     try:
         request = json.loads(raw) if len(raw) <= _MAX_CLIENT_MESSAGE else None
@@ -175,8 +193,8 @@ async def _receive_loop(
 ) -> None:
     market = state.market
     while True:
-        raw = await websocket.receive_text()
-        online = market.registry.online if market is not None else frozenset()
+        raw = await _receive_text(websocket)
+        online = market.registry.names if market is not None else _NO_PAIRS
         await _handle(raw, client, fanout, online)
 
 
@@ -199,6 +217,8 @@ async def _serve(websocket: WebSocket, client: MarketClient, state: AppState) ->
         return _Closed(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER, "slow_consumer")
     for task in done:
         exc = task.exception()
+        if isinstance(exc, _Closed):
+            return exc
         if exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
             log.warning("market client failed", error=type(exc).__name__)
     return None

@@ -25,6 +25,8 @@ import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
+from aether.bus.liveness import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
+
 log = structlog.get_logger("aether.bus")
 
 OnConnect = Callable[[Client], Awaitable[None]]
@@ -91,6 +93,8 @@ class BusPublisher:
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=self.retry_seconds,
+                    ping_interval=PING_INTERVAL_SECONDS,  # a stalled server counts as down
+                    max_outstanding_pings=MAX_OUTSTANDING_PINGS,
                     # Nothing is written while disconnected (publish checks first).
                     pending_size=8 * 1024 * 1024,
                     disconnected_cb=self._disconnected,

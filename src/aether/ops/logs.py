@@ -1,14 +1,17 @@
 """Structured JSON logs: request-id correlation, size-based rotation with gzip, redaction.
 
-Secrets never reach a log line: :func:`redact_secrets` runs on every event, for structlog
-and standard-library loggers (uvicorn, SQLAlchemy, Alembic) alike, after exceptions have
-been rendered to text and before anything is written.
+Secrets never reach a log line: exceptions are rendered by
+:mod:`aether.ops.exception_text` (database errors without their messages, which carry bound
+values; no local variables), then :func:`redact_secrets` runs on every event, for structlog
+and standard-library loggers (uvicorn, SQLAlchemy, Alembic) alike, before anything is
+written. Log files, current and rotated, are created readable by their owner only (0600).
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import io
 import logging
 import logging.handlers
 import os
@@ -22,6 +25,8 @@ from typing import Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+
+from aether.ops.exception_text import render_exc_info
 
 REDACTED = "[REDACTED]"
 
@@ -118,19 +123,43 @@ def _common_processors() -> list[Processor]:
     ]
 
 
+_PRIVATE_FILE = 0o600
+
+
+def _open_private(path: str, flags: int) -> int:
+    """A file descriptor on ``path``, created 0600 whatever the umask, and tightened to 0600
+    if it existed with wider permissions."""
+    fd = os.open(path, flags, _PRIVATE_FILE)
+    os.fchmod(fd, _PRIVATE_FILE)
+    return fd
+
+
 def _gzip_rotator(source: str, dest: str) -> None:
     # Compress to a temporary name first: a crash mid-way must not leave a truncated .gz
     # that later rotations would carry along as if it were a complete backup.
     partial = f"{dest}.partial"
-    with open(source, "rb") as src, gzip.open(partial, "wb", compresslevel=6) as out:
+    fd = _open_private(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with (
+        open(source, "rb") as src,
+        open(fd, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out,
+    ):
         shutil.copyfileobj(src, out)
     os.replace(partial, dest)
     os.remove(source)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler whose files are created 0600 (logs name users and accounts)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = _open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def _file_handler(path: Path, max_bytes: int, backups: int) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _PrivateRotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
     )
     handler.namer = lambda name: f"{name}.gz"
@@ -158,8 +187,12 @@ def configure_logging(
     console for humans; the file is always JSON.
     """
     common = _common_processors()
-    # Exceptions become text first, so their messages pass through the redactor too.
-    finish: list[Processor] = [structlog.processors.format_exc_info, redact_secrets]
+    # Exceptions become text first (database errors without the values their messages
+    # carry), so what is left passes through the redactor too.
+    finish: list[Processor] = [
+        structlog.processors.ExceptionRenderer(render_exc_info),
+        redact_secrets,
+    ]
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,  # skip all work for disabled levels

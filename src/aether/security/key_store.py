@@ -1,4 +1,9 @@
-"""API keys in the database: issue, authenticate, list and revoke."""
+"""API keys in the database: issue, authenticate, list and revoke.
+
+Revoking refuses to remove the last usable admin-scoped key of the platform's active
+administrators (:class:`LastAdminKeyError`): that would leave nobody able to administer the
+platform (issue keys, create accounts) through the API. Issue another admin key first.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
@@ -25,6 +30,10 @@ class AuthenticationError(Exception):
 
 class KeyNotFoundError(LookupError):
     pass
+
+
+class LastAdminKeyError(Exception):
+    """Revoking this key would leave no platform administrator a usable admin key."""
 
 
 async def issue(
@@ -123,9 +132,20 @@ async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKeyRow:
 async def revoke(
     session: AsyncSession, key: ApiKeyRow, *, actor: str, now: datetime | None = None
 ) -> ApiKeyRow:
-    """Revoke ``key`` (idempotent: revoking twice keeps the first time) and audit it."""
+    """Revoke ``key`` (idempotent: revoking twice keeps the first time) and audit it.
+
+    Raises LastAdminKeyError for the last usable admin key of the active platform
+    administrators (see the module doc).
+    """
     if key.revoked_at is None:
-        key.revoked_at = now or datetime.now(UTC)
+        now = now or datetime.now(UTC)
+        is_admin_key = Scope.ADMIN.value in key.scopes
+        if is_admin_key and await _usable_admin_keys(session, now) == {key.id}:
+            raise LastAdminKeyError(
+                "this is the last valid admin key of any platform administrator; revoking it "
+                "would lock every administrator out: issue another admin key first"
+            )
+        key.revoked_at = now
         await session.flush()
         await audit.append(
             session,
@@ -134,6 +154,27 @@ async def revoke(
             details={"key_id": key.id, "user_id": key.user_id, "prefix": key.prefix},
         )
     return key
+
+
+async def _usable_admin_keys(session: AsyncSession, now: datetime) -> set[uuid.UUID]:
+    """Ids of admin-scoped, unrevoked, unexpired keys of active platform administrators.
+
+    The rows are locked until the transaction ends, so two revocations racing for the last
+    two keys cannot both pass: the second sees the first's revocation once it commits.
+    """
+    rows = await session.scalars(
+        select(ApiKeyRow.id)
+        .join(UserRow, UserRow.id == ApiKeyRow.user_id)
+        .where(
+            UserRow.is_platform_admin.is_(True),
+            UserRow.status == "active",
+            ApiKeyRow.revoked_at.is_(None),
+            or_(ApiKeyRow.expires_at.is_(None), ApiKeyRow.expires_at > now),
+            ApiKeyRow.scopes.contains([Scope.ADMIN.value]),
+        )
+        .with_for_update(of=ApiKeyRow)
+    )
+    return set(rows.all())
 
 
 def scopes_for_role(role: Role) -> list[Scope]:

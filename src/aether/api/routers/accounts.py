@@ -11,13 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aether.accounts import service as accounts
 from aether.accounts.config import AccountConfig, AccountConfigPatch
-from aether.api.deps import AdministeredAccount, Caller, PlatformAdmin, Session, ViewableAccount
-from aether.api.errors import ApiError
+from aether.api.deps import (
+    AdministeredAccount,
+    Caller,
+    KeyCheckedRoute,
+    PlatformAdmin,
+    Session,
+    ViewableAccount,
+)
+from aether.api.errors import ApiError, error_responses
+from aether.api.types import Name
 from aether.domain.accounts import AccountKind, Role
 from aether.security import users
 from aether.storage.tables import AccountRow
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix="/accounts", tags=["accounts"], route_class=KeyCheckedRoute)
 
 
 class AccountOut(BaseModel):
@@ -51,7 +59,7 @@ class AccountOut(BaseModel):
 class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w .@+-]+$")]
+    name: Annotated[Name, Field(pattern=r"^[\w .@+-]+$")]
     kind: AccountKind = AccountKind.OTHER
     config: AccountConfig | None = None
 
@@ -62,7 +70,12 @@ async def list_accounts(principal: Caller, session: Session) -> list[AccountOut]
     return [AccountOut.of(r, principal.role_on(r.id)) for r in rows]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an account (paper mode)")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account (paper mode)",
+    responses=error_responses(400, 403, 409, 413, 422),
+)
 async def create_account(body: AccountCreate, admin: PlatformAdmin, session: Session) -> AccountOut:
     try:
         row = await accounts.create(
@@ -77,12 +90,16 @@ async def create_account(body: AccountCreate, admin: PlatformAdmin, session: Ses
     return AccountOut.of(row, Role.ADMIN)
 
 
-@router.get("/{account_id}", summary="One account")
+@router.get("/{account_id}", summary="One account", responses=error_responses(403, 404, 422))
 async def get_account(account: ViewableAccount, principal: Caller) -> AccountOut:
     return AccountOut.of(account, principal.role_on(account.id))
 
 
-@router.patch("/{account_id}/config", summary="Change trading, risk or hedge configuration")
+@router.patch(
+    "/{account_id}/config",
+    summary="Change trading, risk or hedge configuration",
+    responses=error_responses(400, 403, 404, 413, 422),
+)
 async def update_config(
     account: AdministeredAccount, body: AccountConfigPatch, principal: Caller, session: Session
 ) -> AccountOut:

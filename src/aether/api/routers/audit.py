@@ -6,14 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict
 
-from aether.api.deps import PlatformAdmin, Reader, Session
-from aether.api.errors import ApiError
+from aether.api.deps import KeyCheckedRoute, PlatformAdmin, Reader, Session, app_state
+from aether.api.errors import ApiError, error_responses
+from aether.api.types import FilterText, NonNegativeBigint, Timestamp
+from aether.audit import checkpoints
 from aether.audit import log as audit
+from aether.audit.keys import session_key
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(
+    prefix="/audit", tags=["audit"], responses=error_responses(403), route_class=KeyCheckedRoute
+)
 
 
 class AuditOut(BaseModel):
@@ -41,16 +46,23 @@ class VerifyOut(BaseModel):
     summary="Audit entries, oldest first",
     description="Rows of accounts the caller holds a grant on; platform-wide rows (no account) "
     "only for platform administrators. Page with `after_seq`.",
+    responses=error_responses(422),
 )
 async def query_audit(
     principal: Reader,
     session: Session,
     account_id: uuid.UUID | None = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    action: Annotated[
+        FilterText | None, Query(description="Exact action, e.g. api_key.created")
+    ] = None,
+    actor: Annotated[FilterText | None, Query(description="Exact actor, e.g. user:root")] = None,
+    since: Annotated[
+        Timestamp | None, Query(description="Inclusive: ISO 8601 with a zone, or epoch seconds")
+    ] = None,
+    until: Annotated[
+        Timestamp | None, Query(description="Exclusive: ISO 8601 with a zone, or epoch seconds")
+    ] = None,
+    after_seq: Annotated[NonNegativeBigint, Query(description="Rows after this seq")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditOut]:
     if account_id is not None:
@@ -76,8 +88,13 @@ async def query_audit(
 
 
 @router.post("/verify", summary="Walk the whole hash chain (platform administrators)")
-async def verify_audit(admin: PlatformAdmin, session: Session) -> VerifyOut:
-    result = await audit.verify(session)
+async def verify_audit(admin: PlatformAdmin, session: Session, request: Request) -> VerifyOut:
+    path = app_state(request).settings.audit_checkpoint_file
+    try:
+        anchors = checkpoints.read_log(path, session_key(session))
+        result = await audit.verify(session, checkpoints=anchors)
+    except (audit.AuditTableMissingError, checkpoints.CheckpointLogError) as exc:
+        return VerifyOut(ok=False, rows=0, reason=str(exc))
     if result.first_break is None:
         return VerifyOut(ok=True, rows=result.rows)
     return VerifyOut(

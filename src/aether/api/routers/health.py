@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from aether.api.deps import app_state
 from aether.ops.health import check_all, check_local
 from aether.ops.metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter(tags=["operations"])
+
+
+class CheckOutcome(BaseModel):
+    """One dependency's answer."""
+
+    ok: bool
+    detail: str
+    ms: float
+
+
+class Readiness(BaseModel):
+    """``/readyz``'s body, the same shape whether ready (200) or not (503)."""
+
+    status: Literal["ready", "not_ready"]
+    failing: list[str]
+    checks: dict[str, CheckOutcome]
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -20,9 +39,12 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Every dependency answers (503 naming those that do not)",
-    description="Database, Redis and NATS; with market data enabled also `instruments` (not "
+    description="Database, `audit_log` (its table and refuse-change triggers, while the "
+    "database answers), Redis and NATS; with market data enabled also `instruments` (not "
     "ready until this process has loaded the instrument registry once) and `ingest` (the "
     "market-data feed's own readiness).",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: `failing` names why"}},
 )
 async def readyz(request: Request) -> JSONResponse:
     state = app_state(request)

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from aether.api.deps import PlatformAdmin, Reader, Session, app_state
-from aether.api.errors import ApiError
+from aether.api.deps import KeyCheckedRoute, PlatformAdmin, Reader, Session, app_state
+from aether.api.errors import ApiError, error_responses
 from aether.api.market_services import MarketServices
 from aether.audit import log as audit
 from aether.marketdata.registry import RegistryLoadError
@@ -20,7 +20,12 @@ from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
 
 log = structlog.get_logger("aether.api.instruments")
 
-router = APIRouter(prefix="/instruments", tags=["instruments"])
+router = APIRouter(
+    prefix="/instruments",
+    tags=["instruments"],
+    responses=error_responses(403),
+    route_class=KeyCheckedRoute,
+)
 
 
 def running_market(request: Request) -> MarketServices:
@@ -52,6 +57,10 @@ class FeeTierOut(BaseModel):
 class InstrumentOut(BaseModel):
     symbol: str = Field(description="Kraken REST altname, e.g. XBTUSD")
     ws_symbol: str = Field(description="Kraken WebSocket v2 name, e.g. BTC/USD")
+    pair_key: str | None = Field(
+        description="Kraken REST pair key, e.g. XXBTZUSD (null until the next registry load); "
+        "routes that take a pair accept it, like the altname and the WebSocket names"
+    )
     base: str
     quote: str
     tick_size: str
@@ -70,6 +79,7 @@ class InstrumentOut(BaseModel):
         return cls(
             symbol=row.symbol,
             ws_symbol=row.ws_symbol,
+            pair_key=row.pair_key,
             base=row.base,
             quote=row.quote,
             tick_size=text(row.tick_size),
@@ -110,6 +120,7 @@ async def list_instruments(principal: Reader, session: Session) -> InstrumentsOu
     summary="Reload the registry from Kraken now (platform administrators)",
     description="Answers 502 naming the error when Kraken cannot be loaded; the stored "
     "instruments are then unchanged.",
+    responses=error_responses(502, 503),
 )
 async def refresh_instruments(
     admin: PlatformAdmin, market: RunningMarket, session: Session

@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from aether.api.deps import Caller, Session, platform_admin
-from aether.api.errors import ApiError
+from aether.api.deps import Caller, KeyCheckedRoute, Session, platform_admin
+from aether.api.errors import ApiError, error_responses
+from aether.api.types import Name, Timestamp
 from aether.domain.accounts import Scope
 from aether.security import key_store, users
 from aether.security.principal import Principal
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"], route_class=KeyCheckedRoute)
 
 
 class KeyOut(BaseModel):
@@ -39,12 +40,14 @@ class KeyCreated(KeyOut):
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
     scopes: Annotated[list[Scope], Field(min_length=1)] | None = Field(
         default=None, description="Defaults to the scopes of the key making the request."
     )
-    expires_at: AwareDatetime | None = None
-    user: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+    expires_at: Timestamp | None = Field(
+        default=None, description="ISO 8601 with a zone, or epoch seconds; in the future"
+    )
+    user: Name | None = Field(
         default=None, description="Issue for another user (platform administrators only)."
     )
 
@@ -62,7 +65,12 @@ async def _target_user(
     return user.id, user.name
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Issue an API key")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue an API key",
+    responses=error_responses(400, 403, 404, 413, 422),
+)
 async def create_key(
     request: Request, body: KeyCreate, principal: Caller, session: Session
 ) -> KeyCreated:
@@ -90,18 +98,30 @@ async def create_key(
     return KeyCreated(**KeyOut.model_validate(row).model_dump(), key=new.token)
 
 
-@router.get("", summary="API keys of the caller (or of a user, for platform administrators)")
+@router.get(
+    "",
+    summary="API keys of the caller (or of a user, for platform administrators)",
+    responses=error_responses(403, 404, 422),
+)
 async def list_keys(
     request: Request,
     principal: Caller,
     session: Session,
-    user: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    user: Annotated[
+        Name | None, Query(description="A user's name (platform administrators)")
+    ] = None,
 ) -> list[KeyOut]:
     user_id, _ = await _target_user(request, user, principal, session)
     return [KeyOut.model_validate(r) for r in await key_store.list_for_user(session, user_id)]
 
 
-@router.delete("/{key_id}", summary="Revoke an API key")
+@router.delete(
+    "/{key_id}",
+    summary="Revoke an API key",
+    description="Refused (409) for the last valid admin-scoped key of the last platform "
+    "administrator: revoking it would lock every administrator out.",
+    responses=error_responses(403, 404, 409, 422),
+)
 async def revoke_key(
     request: Request, key_id: uuid.UUID, principal: Caller, session: Session
 ) -> KeyOut:
@@ -113,6 +133,9 @@ async def revoke_key(
         if not principal.is_platform_admin:
             raise ApiError(404, "not_found", "API key not found")
         await platform_admin(request, principal)
-    await key_store.revoke(session, row, actor=principal.actor)
+    try:
+        await key_store.revoke(session, row, actor=principal.actor)
+    except key_store.LastAdminKeyError as exc:
+        raise ApiError(409, "last_admin_key", str(exc)) from exc
     await session.commit()
     return KeyOut.model_validate(row)

@@ -5,33 +5,45 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from aether.api.deps import Reader, Session
-from aether.api.errors import ApiError
+from aether.api.deps import KeyCheckedRoute, Reader, Session
+from aether.api.errors import ApiError, error_responses
+from aether.api.types import CodeText, CursorText, PairText, Timestamp
 from aether.marketdata import history_query as history
 from aether.marketdata.records import CandleSource
 
-router = APIRouter(prefix="/market", tags=["market"])
+# 404: a path no route matches, e.g. a pair holding a line break.
+router = APIRouter(
+    prefix="/market",
+    tags=["market"],
+    responses=error_responses(403, 404, 422),
+    route_class=KeyCheckedRoute,
+)
 
 MAX_LIMIT = 5000
 DEFAULT_LIMIT = 500
 
 
 SymbolPath = Annotated[
-    str, Path(description="Kraken REST altname, upper case (XBTUSD)", max_length=32)
+    PairText,
+    Path(
+        description="A Kraken spot USD pair: XBTUSD, BTC/USD (URL-encoded BTC%2FUSD), XBT/USD, "
+        "XXBTZUSD, case ignored; answers name the altname (XBTUSD)",
+        max_length=32,
+    ),
 ]
 StartQuery = Annotated[
-    AwareDatetime | None,
+    Timestamp | None,
     Query(description="Inclusive lower bound: ISO 8601 with a zone, or epoch seconds"),
 ]
 EndQuery = Annotated[
-    AwareDatetime | None,
+    Timestamp | None,
     Query(description="Exclusive upper bound: ISO 8601 with a zone, or epoch seconds"),
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")]
 CursorQuery = Annotated[
-    str | None,
+    CursorText | None,
     Query(max_length=200, description="`next_cursor` of the previous page, same query"),
 ]
 
@@ -75,7 +87,7 @@ def _invalid(error: history.HistoryQueryError) -> ApiError:
 
 
 @router.get(
-    "/{symbol}/candles",
+    "/{symbol:path}/candles",
     summary="Stored candles of a pair, oldest first, with missing intervals and gaps",
     description="`interval`: seconds (`3600`) or `<n><unit>` with unit s, m, h, d, w "
     "(`1m`, `5m`, `15m`, `1h`, `4h`, `1d`), at most 15 days. Candles with "
@@ -84,13 +96,14 @@ def _invalid(error: history.HistoryQueryError) -> ApiError:
     "that source. `missing` lists the interval starts of the page's span with no candle "
     "(nothing is filled in; an open `start`/`end` is checked only as far as stored candles "
     "reach); `recorded_gaps` lists known outages (kinds candle, ohlc, trade) overlapping the "
-    "span. A symbol with no stored data returns an empty page. Page with `next_cursor`.",
+    "span. A known pair with no stored data returns an empty page; an unknown or non-USD "
+    "pair is a 422 naming it. Page with `next_cursor`.",
 )
 async def get_candles(
     reader: Reader,
     session: Session,
     symbol: SymbolPath,
-    interval: Annotated[str, Query(max_length=16, description="3600, 1m, 5m, 15m, 1h, 4h, 1d")],
+    interval: Annotated[CodeText, Query(description="3600, 1m, 5m, 15m, 1h, 4h, 1d")],
     start: StartQuery = None,
     end: EndQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -99,7 +112,7 @@ async def get_candles(
 ) -> CandlesOut:
     try:
         query = history.CandleQuery(
-            symbol=history.check_symbol(symbol),
+            symbol=await history.pair_symbol(session, symbol),
             interval_s=history.parse_interval(interval),
             start=start,
             end=end,
@@ -111,7 +124,7 @@ async def get_candles(
     except history.HistoryQueryError as exc:
         raise _invalid(exc) from exc
     return CandlesOut(
-        symbol=symbol,
+        symbol=query.symbol,
         interval_s=query.interval_s,
         source=source,
         span=page.span,
@@ -124,10 +137,11 @@ async def get_candles(
 
 
 @router.get(
-    "/{symbol}/trades",
+    "/{symbol:path}/trades",
     summary="Stored trade prints of a pair in (time, trade id) order, with recorded gaps",
     description="Trades with `start <= ts < end`. `recorded_gaps` lists known trade outages "
-    "overlapping the page's span. A symbol with no stored data returns an empty page. "
+    "overlapping the page's span. A known pair with no stored data returns an empty page; "
+    "an unknown or non-USD pair is a 422 naming it. "
     "Page with `next_cursor`.",
 )
 async def get_trades(
@@ -141,13 +155,17 @@ async def get_trades(
 ) -> TradesOut:
     try:
         query = history.TradeQuery(
-            symbol=history.check_symbol(symbol), start=start, end=end, limit=limit, cursor=cursor
+            symbol=await history.pair_symbol(session, symbol),
+            start=start,
+            end=end,
+            limit=limit,
+            cursor=cursor,
         )
         page = await history.trades(session, query)
     except history.HistoryQueryError as exc:
         raise _invalid(exc) from exc
     return TradesOut(
-        symbol=symbol,
+        symbol=query.symbol,
         span=page.span,
         trades=page.trades,
         recorded_gaps=page.recorded_gaps,

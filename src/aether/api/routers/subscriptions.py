@@ -13,13 +13,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from aether.api.deps import PlatformAdmin, Reader, Session, app_state
-from aether.api.errors import ApiError
+from aether.api.deps import KeyCheckedRoute, PlatformAdmin, Reader, Session, app_state
+from aether.api.errors import ApiError, error_responses
+from aether.api.types import CodeText, PairText
 from aether.bus.subjects import SUBSCRIBABLE_KINDS
 from aether.marketdata import subscriptions
 from aether.marketdata.subscriptions import Subscription, SubscriptionError
 
-router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
+router = APIRouter(
+    prefix="/subscriptions",
+    tags=["subscriptions"],
+    responses=error_responses(403),
+    route_class=KeyCheckedRoute,
+)
 
 
 class SubscriptionOut(BaseModel):
@@ -50,20 +56,29 @@ class SubscriptionChanged(SubscriptionOut):
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    symbol: Annotated[str, Field(min_length=1, max_length=32, examples=["XBTUSD"])]
-    kinds: list[Annotated[str, Field(max_length=16)]] = Field(
+    symbol: Annotated[
+        PairText,
+        Field(
+            min_length=1,
+            max_length=32,
+            examples=["XBTUSD", "BTC/USD"],
+            description="A Kraken spot USD pair: XBTUSD, BTC/USD, XBT/USD or XXBTZUSD, case "
+            "ignored; the answer names the altname (XBTUSD)",
+        ),
+    ]
+    kinds: list[CodeText] = Field(
         default_factory=lambda: list(SUBSCRIBABLE_KINDS),
         max_length=8,
         description=f"Channels, any of {', '.join(SUBSCRIBABLE_KINDS)} (default: all)",
     )
 
 
-def _unprocessable(exc: SubscriptionError) -> ApiError:
+def _unprocessable(exc: SubscriptionError, location: str = "body") -> ApiError:
     return ApiError(
         422,
         "validation_error",
         str(exc),
-        fields=[{"field": f"body.{exc.field}", "message": str(exc)}],
+        fields=[{"field": f"{location}.{exc.field}", "message": str(exc)}],
     )
 
 
@@ -82,6 +97,7 @@ async def list_subscriptions(principal: Reader, session: Session) -> list[Subscr
     summary="Subscribe a pair, or change its channels (platform administrators)",
     description="Sets the pair's channels to `kinds`. A pair that is not an online USD pair "
     "of the instrument registry, or an unknown kind, is a 422 naming it.",
+    responses=error_responses(400, 413, 422),
 )
 async def subscribe(
     request: Request, body: SubscriptionIn, admin: PlatformAdmin, session: Session
@@ -95,13 +111,29 @@ async def subscribe(
     return SubscriptionChanged(**SubscriptionOut.of(sub).model_dump(), announced=announced)
 
 
-@router.delete("/{symbol}", summary="Unsubscribe a pair (platform administrators)")
+@router.delete(
+    "/{symbol:path}",
+    summary="Unsubscribe a pair (platform administrators)",
+    description="A pair that is not a USD pair of the instrument registry is a 422 naming it; "
+    "one that is not subscribed is a 404.",
+    responses=error_responses(404, 422),
+)
 async def unsubscribe(
     request: Request,
-    symbol: Annotated[str, Path(max_length=32, description="Kraken altname, e.g. XBTUSD")],
+    symbol: Annotated[
+        PairText,
+        Path(
+            max_length=32,
+            description="XBTUSD, BTC/USD (URL-encoded BTC%2FUSD), XBT/USD or XXBTZUSD",
+        ),
+    ],
     admin: PlatformAdmin,
     session: Session,
 ) -> SubscriptionChanged:
+    try:
+        symbol = await subscriptions.pair_symbol(session, symbol)
+    except SubscriptionError as exc:
+        raise _unprocessable(exc, "path") from exc
     removed = await subscriptions.unsubscribe(session, symbol, actor=admin.actor)
     if removed is None:
         raise ApiError(404, "not_found", f"{symbol} is not subscribed")
