@@ -25,8 +25,10 @@ down: $(STAMP)
 status: $(STAMP)
 	$(BIN)/aether status
 
+# -n auto: a worker per core, each with servers of its own (tests/conftest.py says how many);
+# loadfile keeps a module's tests, and its module-scoped servers, on one worker.
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
