@@ -276,14 +276,27 @@ def aether_owner_db_url(
     return aether_db_roles.owner_url(aether_server_urls.database_url, aether_database)
 
 
-@pytest.fixture
-async def aether_pg(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A plain asyncpg connection to this test's database (for COPY and raw SQL)."""
-    connection = await asyncpg.connect(aether_db_url)
+@asynccontextmanager
+async def _connection(url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(url)
     try:
         yield connection
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def aether_pg(aether_db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection to this test's database (for COPY and raw SQL)."""
+    async with _connection(aether_db_url) as connection:
+        yield connection
+
+
+@pytest.fixture
+async def aether_owner_pg(aether_owner_db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection as the database's owner (may switch triggers off)."""
+    async with _connection(aether_owner_db_url) as connection:
+        yield connection
 
 
 @pytest.fixture
@@ -297,17 +310,32 @@ async def aether_urls(aether_server_urls: ServerUrls, aether_db_url: str) -> Ser
     return ServerUrls(aether_db_url, aether_server_urls.nats_url, aether_server_urls.redis_url)
 
 
+@asynccontextmanager
+async def _session(url: str, key: AuditKey) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(url, pool_size=2)
+    try:
+        async with session_factory(engine, audit_key=key)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def aether_session(
     aether_db_url: str, aether_audit_key: AuditKey
 ) -> AsyncIterator[AsyncSession]:
     """A session as the run-time role, carrying this run's audit key."""
-    engine = create_engine(aether_db_url, pool_size=2)
-    try:
-        async with session_factory(engine, audit_key=aether_audit_key)() as session:
-            yield session
-    finally:
-        await engine.dispose()
+    async with _session(aether_db_url, aether_audit_key) as session:
+        yield session
+
+
+@pytest.fixture
+async def aether_owner_session(
+    aether_owner_db_url: str, aether_audit_key: AuditKey
+) -> AsyncIterator[AsyncSession]:
+    """A session as the database's owner: the rights an attacker with the migration role has."""
+    async with _session(aether_owner_db_url, aether_audit_key) as session:
+        yield session
 
 
 @pytest.fixture

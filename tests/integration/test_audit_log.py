@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -45,19 +44,6 @@ async def _append_many(session: AsyncSession, count: int, actor: str = "system:t
     await session.commit()
 
 
-@pytest.fixture
-async def owner_session(
-    aether_owner_db_url: str, aether_audit_key: AuditKey
-) -> AsyncIterator[AsyncSession]:
-    """A session as the database's owner: the rights an attacker with the migration role has."""
-    engine = create_engine(aether_owner_db_url, pool_size=1)
-    try:
-        async with session_factory(engine, audit_key=aether_audit_key)() as session:
-            yield session
-    finally:
-        await engine.dispose()
-
-
 STATEMENTS = [
     "UPDATE audit_log SET actor = 'someone else' WHERE seq = 2",
     "DELETE FROM audit_log WHERE seq = 2",
@@ -78,17 +64,20 @@ async def test_the_runtime_role_may_not_rewrite_history(
 
 @pytest.mark.parametrize("statement", STATEMENTS)
 async def test_the_triggers_refuse_even_the_owner(
-    aether_session: AsyncSession, owner_session: AsyncSession, statement: str
+    aether_session: AsyncSession, aether_owner_session: AsyncSession, statement: str
 ) -> None:
     await _append_many(aether_session, 3)
     with pytest.raises(DBAPIError, match="append-only"):
-        await owner_session.execute(text(statement))
-    await owner_session.rollback()
+        await aether_owner_session.execute(text(statement))
+    await aether_owner_session.rollback()
     assert await aether_session.scalar(text("SELECT count(*) FROM audit_log")) == 3
 
 
 async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
-    aether_session: AsyncSession, owner_session: AsyncSession, aether_db_url: str, tmp_path: Path
+    aether_session: AsyncSession,
+    aether_owner_session: AsyncSession,
+    aether_db_url: str,
+    tmp_path: Path,
 ) -> None:
     await _append_many(aether_session, 6)
     result = await audit.verify(aether_session)
@@ -99,16 +88,16 @@ async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
     assert "6 rows" in output
 
     # An attacker with owner rights disables the trigger and edits row 4.
-    await owner_session.execute(
+    await aether_owner_session.execute(
         text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
     )
-    await owner_session.execute(
+    await aether_owner_session.execute(
         text("UPDATE audit_log SET details = '{\"i\": 999}'::jsonb WHERE seq = 4")
     )
-    await owner_session.execute(
+    await aether_owner_session.execute(
         text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete")
     )
-    await owner_session.commit()
+    await aether_owner_session.commit()
 
     result = await audit.verify(aether_session)
     assert result.ok is False
@@ -122,14 +111,14 @@ async def test_chain_verifies_and_tampering_is_pinned_to_the_row(
 
 
 async def test_deleted_row_is_reported_as_a_gap(
-    aether_session: AsyncSession, owner_session: AsyncSession
+    aether_session: AsyncSession, aether_owner_session: AsyncSession
 ) -> None:
     await _append_many(aether_session, 4)
-    await owner_session.execute(
+    await aether_owner_session.execute(
         text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete")
     )
-    await owner_session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
-    await owner_session.commit()
+    await aether_owner_session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    await aether_owner_session.commit()
     result = await audit.verify(aether_session)
     assert result.first_break is not None
     assert result.first_break.seq == 3

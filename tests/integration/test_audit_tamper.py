@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -56,16 +55,6 @@ async def _append(session: AsyncSession, count: int) -> None:
     await session.commit()
 
 
-@pytest.fixture
-async def owner(aether_owner_db_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """The attacker: a connection with the owner's rights (may switch triggers off)."""
-    conn = await asyncpg.connect(aether_owner_db_url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-
-
 async def _unprotected(owner: asyncpg.Connection, statement: str) -> None:
     """Run ``statement`` with the refuse-change triggers off, as the owner may."""
     async with owner.transaction():
@@ -105,10 +94,13 @@ async def _rewrite_with_plain_hashes(owner: asyncpg.Connection, seq: int) -> Non
 
 
 async def test_a_row_rewritten_with_a_recomputed_hash_fails_its_hmac(
-    aether_session: AsyncSession, owner: asyncpg.Connection, aether_db_url: str, tmp_path: Path
+    aether_session: AsyncSession,
+    aether_owner_pg: asyncpg.Connection,
+    aether_db_url: str,
+    tmp_path: Path,
 ) -> None:
     await _append(aether_session, 5)
-    await _rewrite_with_plain_hashes(owner, 3)
+    await _rewrite_with_plain_hashes(aether_owner_pg, 3)
     code, output = await _verify_cli(aether_db_url, tmp_path)
     assert code == 1, output
     assert "broken at seq 3: HMAC mismatch" in output
@@ -117,7 +109,10 @@ async def test_a_row_rewritten_with_a_recomputed_hash_fails_its_hmac(
 
 
 async def test_a_deleted_tail_is_found_by_the_checkpoint(
-    aether_session: AsyncSession, owner: asyncpg.Connection, aether_db_url: str, tmp_path: Path
+    aether_session: AsyncSession,
+    aether_owner_pg: asyncpg.Connection,
+    aether_db_url: str,
+    tmp_path: Path,
 ) -> None:
     await _append(aether_session, 5)
     code, output = await _cli("audit", "checkpoint", database_url=aether_db_url, data_dir=tmp_path)
@@ -127,7 +122,7 @@ async def test_a_deleted_tail_is_found_by_the_checkpoint(
     assert code == 0, output
     assert "5 rows, held to 1 signed checkpoint" in output
 
-    await _unprotected(owner, "DELETE FROM audit_log WHERE seq > 3")
+    await _unprotected(aether_owner_pg, "DELETE FROM audit_log WHERE seq > 3")
     code, output = await _verify_cli(aether_db_url, tmp_path)
     assert code == 1, output
     assert "the chain ends at seq 3 but the checkpoint of" in output
@@ -141,7 +136,7 @@ async def test_a_deleted_tail_is_found_by_the_checkpoint(
 
 async def test_a_wiped_table_and_a_restarted_chain_are_found_by_the_checkpoint(
     aether_session: AsyncSession,
-    owner: asyncpg.Connection,
+    aether_owner_pg: asyncpg.Connection,
     aether_db_url: str,
     aether_settings: Settings,
 ) -> None:
@@ -153,7 +148,7 @@ async def test_a_wiped_table_and_a_restarted_chain_are_found_by_the_checkpoint(
     assert written is not None
     assert (written.seq, written.rows) == (4, 4)
 
-    await _unprotected(owner, "TRUNCATE audit_log")
+    await _unprotected(aether_owner_pg, "TRUNCATE audit_log")
     code, output = await _verify_cli(aether_db_url, data_dir)
     assert code == 1, output
     assert "audit_log is empty but the checkpoint of" in output
@@ -175,10 +170,13 @@ async def test_a_wiped_table_and_a_restarted_chain_are_found_by_the_checkpoint(
 
 
 async def test_a_dropped_table_is_a_clear_error_not_a_traceback(
-    aether_session: AsyncSession, owner: asyncpg.Connection, aether_db_url: str, tmp_path: Path
+    aether_session: AsyncSession,
+    aether_owner_pg: asyncpg.Connection,
+    aether_db_url: str,
+    tmp_path: Path,
 ) -> None:
     await _append(aether_session, 2)
-    await owner.execute("DROP TABLE audit_log")
+    await aether_owner_pg.execute("DROP TABLE audit_log")
     code, output = await _verify_cli(aether_db_url, tmp_path)
     assert code == 1
     assert "has no audit_log table: it was dropped" in output
@@ -229,12 +227,12 @@ async def test_the_api_process_checkpoints_the_head_while_it_runs_and_when_it_st
     ],
 )
 async def test_readyz_names_the_audit_log_without_its_table_or_triggers(
-    aether_api: httpx.AsyncClient, owner: asyncpg.Connection, damage: str, named: str
+    aether_api: httpx.AsyncClient, aether_owner_pg: asyncpg.Connection, damage: str, named: str
 ) -> None:
     before = await aether_api.get("/readyz")
     assert before.status_code == 200, before.text
     assert before.json()["checks"]["audit_log"]["ok"] is True
-    await owner.execute(damage)
+    await aether_owner_pg.execute(damage)
     response = await aether_api.get("/readyz")
     assert response.status_code == 503
     body = response.json()

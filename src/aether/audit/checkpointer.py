@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.audit import checkpoints
-from aether.audit.chain import AuditEntry, check_link
+from aether.audit.chain import check_link
 from aether.audit.checkpoints import Checkpoint, CheckpointLogError
 from aether.audit.keys import session_key
-from aether.audit.log import AuditTableMissingError, require_table, tail_break
+from aether.audit.log import AuditTableMissingError, entry_of, require_table, tail_break
 from aether.storage.tables import AuditRow
 
 log = structlog.get_logger("aether.audit")
@@ -36,16 +36,7 @@ def _utc_now() -> datetime:
 
 
 async def _check_head(session: AsyncSession, head: AuditRow, rows: int) -> None:
-    entry = AuditEntry(
-        head.seq,
-        head.ts,
-        head.actor,
-        head.account_id,
-        head.action,
-        head.details,
-        head.prev_hash,
-        head.hash,
-    )
+    entry = entry_of(head)
     broken = check_link(entry, head.seq, head.prev_hash, session_key(session).row_key)
     if broken is not None:
         raise CheckpointRefusedError(f"head row seq {head.seq}: {broken.reason}")

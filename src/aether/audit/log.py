@@ -81,7 +81,8 @@ async def append(
     return AuditEntry(seq, ts, actor, account_id, action, clean, prev_hash, digest)
 
 
-def _entry(row: AuditRow) -> AuditEntry:
+def entry_of(row: AuditRow) -> AuditEntry:
+    """A stored row as the chain sees it."""
     return AuditEntry(
         seq=row.seq,
         ts=row.ts,
@@ -128,7 +129,7 @@ async def _all_entries(session: AsyncSession, batch: int) -> AsyncIterator[Audit
         if not rows:
             return
         for row in rows:
-            yield _entry(row)
+            yield entry_of(row)
         after = rows[-1].seq
         session.expunge_all()
 
@@ -236,4 +237,4 @@ def _filtered(q: AuditQuery) -> Select[AuditRow]:
 
 async def query(session: AsyncSession, q: AuditQuery) -> list[AuditEntry]:
     """Entries matching ``q`` in sequence order (page with ``after_seq``)."""
-    return [_entry(row) for row in (await session.scalars(_filtered(q))).all()]
+    return [entry_of(row) for row in (await session.scalars(_filtered(q))).all()]
