@@ -40,10 +40,10 @@ def _engine_only(data: Path, copies: int) -> dict[str, float]:
     from aether.backtest.runner import Backtest, run_backtest
     from aether.domain.instruments import FeeSchedule
     from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
-    from aether.marketdata.history import load_kraken_csv
-    from aether.marketdata.snapshot import load_instrument_snapshot
     from aether.risk.sizing import Costs
     from aether.strategies.sma_cross import SmaCross
+    from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
+    from aether.venues.kraken.ohlcvt_csv import load_kraken_csv
 
     one = load_kraken_csv(data, "XBTUSD")
     span = one[-1].end - one[0].start

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aether.emulator.runtime import build_runtime
-from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
 PERIOD_NS = 50_000_000
 T0 = 1_700_000_000 * 1_000_000_000

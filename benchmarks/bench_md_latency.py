@@ -57,9 +57,9 @@ def run_emulator(port: int, tick: float, speed: float, levels: int) -> None:
     import uvicorn
 
     from aether.emulator.app import create_app
-    from aether.emulator.maker import BookShape
+    from aether.emulator.market.maker import BookShape
     from aether.emulator.runtime import build_runtime
-    from aether.marketdata.snapshot import load_instrument_snapshot
+    from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
     runtime = build_runtime(
         load_instrument_snapshot(),

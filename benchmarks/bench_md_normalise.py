@@ -33,9 +33,9 @@ from rich.table import Table
 from aether.domain.events import BookSnapshot
 from aether.emulator.app import create_app
 from aether.emulator.runtime import build_runtime
-from aether.marketdata.snapshot import load_instrument_snapshot
 from aether.ops.localstack.processes import free_ports
-from aether.ops.platform import Sidecar, SidecarThread
+from aether.platform.sidecars import Sidecar, SidecarThread
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from aether.venues.kraken.ws import KrakenMarketStream
 from aether.venues.kraken.ws_receive import StreamGap
 

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.accounts import service as accounts
 from aether.api.app import create_app
-from aether.audit.keys import AuditKey
+from aether.audit.keys import AuditKey, audit_session_info
 from aether.domain.accounts import Role, Scope
 from aether.ops.endpoints import ServerUrls
 
@@ -314,7 +314,7 @@ async def aether_urls(aether_server_urls: ServerUrls, aether_db_url: str) -> Ser
 async def _session(url: str, key: AuditKey) -> AsyncIterator[AsyncSession]:
     engine = create_engine(url, pool_size=2)
     try:
-        async with session_factory(engine, audit_key=key)() as session:
+        async with session_factory(engine, info=audit_session_info(key))() as session:
             yield session
     finally:
         await engine.dispose()

@@ -1,7 +1,7 @@
 """Process settings: read once from the environment (prefix ``AETHER_``), immutable afterwards.
 
-What operators change at run time (per-account trading, risk and hedge configuration,
-trading state) is not here: it lives in the database, validated and audited.
+What operators change at run time (per-account trading state and risk limits) is not here:
+it lives in the database, validated and audited.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import nats
 from nats.aio.msg import Msg
 from prometheus_client import CollectorRegistry
 
-from aether.marketdata.feed import MarketFeed
+from aether.marketdata.assembly import build_market_feed
 from aether.ops.endpoints import ServerUrls
 from aether.ops.localstack import LocalStack
 from tests.integration.emulator.conftest import Emulator
@@ -43,7 +43,9 @@ async def test_a_nats_outage_keeps_the_websocket_and_is_recorded_as_a_gap(
     local, urls = stack
     await prepare_database(urls.database_url, {"XBTUSD": ["book", "trade"]})
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), urls, registry, retry_seconds=0.2)
+    feed = build_market_feed(
+        feed_settings(tmp_path, synthetic.url), urls, registry, retry_seconds=0.2
+    )
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])
@@ -88,7 +90,7 @@ async def test_a_stalled_nats_is_noticed_in_seconds_and_recovered(
     # notice it (nats-py's default pinged every two minutes: not-ready came minutes late).
     local, urls = stack
     await prepare_database(urls.database_url, {"XBTUSD": ["trade"]})
-    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), urls, CollectorRegistry())
+    feed = build_market_feed(feed_settings(tmp_path, synthetic.url), urls, CollectorRegistry())
     await feed.start()
     nats_pid = local.server("nats").pid
     assert nats_pid is not None
@@ -113,7 +115,7 @@ async def test_a_postgres_outage_buffers_drops_the_oldest_and_records_the_hole(
     local, urls = stack
     await prepare_database(urls.database_url, {"XBTUSD": ["trade"], "ETHUSD": ["trade"]})
     settings = feed_settings(tmp_path, synthetic.url, ingest_buffer_rows=100)
-    feed = MarketFeed(settings, urls, CollectorRegistry(), retry_seconds=0.2)
+    feed = build_market_feed(settings, urls, CollectorRegistry(), retry_seconds=0.2)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])

@@ -87,11 +87,11 @@ async def test_config_update_is_validated_audited_and_needs_admin_role(
         "to": "250.50",
     }
 
-    inconsistent = await aether_api.patch(
-        url, json={"hedge": {"mode": "manual"}}, headers=bob.headers
+    invalid = await aether_api.patch(
+        url, json={"risk": {"max_open_orders": 0}}, headers=bob.headers
     )
-    assert inconsistent.status_code == 422
-    assert "manual_usd_fraction" in inconsistent.text
+    assert invalid.status_code == 422
+    assert "max_open_orders" in invalid.text
 
     trader = await aether_api.patch(
         f"/api/v1/accounts/{aether_seed.alice_account}/config",
@@ -184,3 +184,107 @@ async def test_an_amount_in_exponent_notation_is_stored_as_cents(
     risk = json.loads(stored)
     assert risk["max_order_notional_usd"] == "1000.00"
     assert risk["daily_drawdown_limit"] == "0.05"
+
+
+HEDGE_REFUSED = "not available yet: hedging arrives with the hedge controller"
+
+
+async def test_a_hedge_section_is_refused_naming_the_field(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_pg: asyncpg.Connection
+) -> None:
+    headers = aether_seed.admin.headers
+    cases = [
+        (
+            await aether_api.patch(
+                f"/api/v1/accounts/{aether_seed.company}/config",
+                json={"hedge": {"mode": "off"}, "risk": {"max_open_orders": 5}},
+                headers=headers,
+            ),
+            "body.hedge",
+        ),
+        (
+            await aether_api.post(
+                "/api/v1/accounts",
+                json={"name": "Hedged", "config": {"hedge": {"mode": "auto"}}},
+                headers=headers,
+            ),
+            "body.config.hedge",
+        ),
+    ]
+    for response, field in cases:
+        assert response.status_code == 422, response.text
+        fields = response.json()["error"]["fields"]
+        assert {"field": field, "message": HEDGE_REFUSED} in fields, fields
+    # Nothing was half-applied.
+    stored = json.loads(
+        await aether_pg.fetchval("SELECT config FROM accounts WHERE id = $1", aether_seed.company)
+    )
+    assert stored["risk"]["max_open_orders"] == 20
+    assert await aether_pg.fetchval("SELECT count(*) FROM accounts WHERE name = 'Hedged'") == 0
+
+
+async def test_new_accounts_store_no_hedge_section(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_pg: asyncpg.Connection
+) -> None:
+    created = await aether_api.post(
+        "/api/v1/accounts", json={"name": "Plain"}, headers=aether_seed.admin.headers
+    )
+    assert created.status_code == 201, created.text
+    assert "hedge" not in created.json()["config"]
+    stored = await aether_pg.fetch("SELECT name, config ? 'hedge' AS hedged FROM accounts")
+    assert {r["name"] for r in stored} == {"Company", "Director A", "Director B", "Plain"}
+    assert not any(r["hedged"] for r in stored)
+
+
+OLD_DEFAULT_HEDGE = '{"mode": "auto", "manual_usd_fraction": null}'
+
+
+async def test_the_default_hedge_section_older_accounts_stored_still_loads(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_pg: asyncpg.Connection
+) -> None:
+    await aether_pg.execute(
+        "UPDATE accounts SET config = jsonb_set(config, '{hedge}', $1::jsonb) WHERE id = $2",
+        OLD_DEFAULT_HEDGE,
+        aether_seed.company,
+    )
+    url = f"/api/v1/accounts/{aether_seed.company}"
+    read = await aether_api.get(url, headers=aether_seed.admin.headers)
+    assert read.status_code == 200, read.text
+    assert set(read.json()["config"]) == {"trading_state", "risk"}
+    changed = await aether_api.patch(
+        f"{url}/config", json={"risk": {"max_open_orders": 5}}, headers=aether_seed.admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    stored = json.loads(
+        await aether_pg.fetchval("SELECT config FROM accounts WHERE id = $1", aether_seed.company)
+    )
+    assert set(stored) == {"trading_state", "risk"}  # rewritten without it
+    assert stored["risk"]["max_open_orders"] == 5
+
+
+async def test_a_hedge_section_someone_set_is_refused_not_dropped(
+    aether_api: httpx.AsyncClient, aether_seed: Seed, aether_pg: asyncpg.Connection
+) -> None:
+    await aether_pg.execute(
+        "UPDATE accounts SET config = jsonb_set(config, '{hedge}', $1::jsonb) WHERE id = $2",
+        '{"mode": "manual", "manual_usd_fraction": "0.25"}',
+        aether_seed.company,
+    )
+    url = f"/api/v1/accounts/{aether_seed.company}"
+    headers = aether_seed.admin.headers
+    for response in (
+        await aether_api.get(url, headers=headers),
+        await aether_api.get("/api/v1/accounts", headers=headers),
+        await aether_api.patch(f"{url}/config", json={"trading_state": "halted"}, headers=headers),
+    ):
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_configuration"
+        assert error["message"] == (
+            f"account Company: stored configuration refused: hedge: {HEDGE_REFUSED}"
+        )
+    stored = json.loads(
+        await aether_pg.fetchval("SELECT config FROM accounts WHERE id = $1", aether_seed.company)
+    )
+    assert stored["hedge"] == {"mode": "manual", "manual_usd_fraction": "0.25"}
+    assert stored["trading_state"] == "active"

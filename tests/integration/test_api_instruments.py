@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from aether.marketdata.assembly import registry_config
 from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
 from aether.storage.database import create_engine, session_factory
@@ -131,7 +132,9 @@ async def test_pairs_that_disappear_keep_their_row_with_the_reason(
     engine = create_engine(aether_db_url, pool_size=2)
     try:
         registry = InstrumentRegistry(
-            market_settings(tmp_path, healthy.url), session_factory(engine), source=next_answer
+            registry_config(market_settings(tmp_path, healthy.url)),
+            session_factory(engine),
+            source=next_answer,
         )
         assert registry.readiness()[0] is False
         first = await registry.refresh()

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.domain.accounts import Scope
+from aether.domain.bars import Bar
 from aether.marketdata import store
-from aether.marketdata.asset_pairs import instruments_from_asset_pairs
 from aether.marketdata.records import (
     CandleRecord,
     CandleSource,
@@ -27,6 +27,7 @@ from aether.marketdata.records import (
 from aether.marketdata.registry import instrument_values
 from aether.security import key_store, users
 from aether.storage.tables import InstrumentRow
+from aether.venues.kraken.asset_pairs import instruments_from_asset_pairs
 from tests.conftest import Seed
 
 NS = 1_000_000_000
@@ -43,11 +44,10 @@ def conn(aether_pg: asyncpg.Connection) -> asyncpg.Connection:
 
 
 def _candle(minute: int, source: CandleSource, close: str = "100.5") -> CandleRecord:
-    return CandleRecord(
+    bar = Bar(
         "XBTUSD",
-        60,
-        source,
         T0_S + 60 * minute,
+        60,
         Decimal("100.1"),
         Decimal("101.25"),
         Decimal("99.75"),
@@ -55,6 +55,7 @@ def _candle(minute: int, source: CandleSource, close: str = "100.5") -> CandleRe
         Decimal("1.23456789"),
         7,
     )
+    return CandleRecord(bar, source)
 
 
 def _iso(moment: datetime) -> str:

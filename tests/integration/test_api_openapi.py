@@ -8,10 +8,18 @@ from typing import Any
 import httpx
 
 EXPECTED_ERRORS = {
-    ("GET", "/api/v1/accounts"): {"401"},
+    ("GET", "/api/v1/accounts"): {"401", "409"},
     ("POST", "/api/v1/accounts"): {"400", "401", "403", "409", "413", "422"},
-    ("GET", "/api/v1/accounts/{account_id}"): {"401", "403", "404", "422"},
-    ("PATCH", "/api/v1/accounts/{account_id}/config"): {"400", "401", "403", "404", "413", "422"},
+    ("GET", "/api/v1/accounts/{account_id}"): {"401", "403", "404", "409", "422"},
+    ("PATCH", "/api/v1/accounts/{account_id}/config"): {
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+    },
     ("POST", "/api/v1/keys"): {"400", "401", "403", "404", "413", "422"},
     ("GET", "/api/v1/keys"): {"401", "403", "404", "422"},
     ("DELETE", "/api/v1/keys/{key_id}"): {"401", "403", "404", "409", "422"},

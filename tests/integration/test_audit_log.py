@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
-from aether.audit.keys import AuditKey
+from aether.audit.keys import AuditKey, audit_session_info
 from aether.storage.database import create_engine, session_factory
 
 
@@ -129,7 +129,7 @@ async def test_concurrent_writers_produce_one_unbroken_chain(
     aether_db_url: str, aether_audit_key: AuditKey
 ) -> None:
     engine = create_engine(aether_db_url, pool_size=8)
-    sessions = session_factory(engine, audit_key=aether_audit_key)
+    sessions = session_factory(engine, info=audit_session_info(aether_audit_key))
 
     async def writer(n: int) -> None:
         for i in range(15):

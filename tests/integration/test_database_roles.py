@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
 from aether.ops.endpoints import ServerUrls
-from aether.ops.platform import PlatformError, prepare_database
+from aether.platform.errors import PlatformError
+from aether.platform.migrations import prepare_database
 from aether.settings import Settings
 from aether.storage.roles import check_runtime_role
 from tests.conftest import DatabaseRoles, with_database

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from aether.ops.platform import Sidecar, SidecarThread
+from aether.platform.sidecars import Sidecar, SidecarThread
 from tests.support.network import free_port
 
 COINS = {"bitcoin": Decimal("40000"), "ethereum": Decimal("2500")}

@@ -6,11 +6,13 @@ import pytest
 from pydantic import ValidationError
 
 from aether.accounts.config import (
+    HEDGE_NOT_AVAILABLE,
     AccountConfig,
     AccountConfigPatch,
-    HedgeMode,
+    StoredConfigError,
     apply_patch,
     config_diff,
+    stored_config,
 )
 from aether.domain.accounts import TradingState
 
@@ -30,16 +32,57 @@ def test_patch_changes_only_given_fields_and_diff_names_them() -> None:
     }
 
 
-def test_merged_config_is_validated_as_a_whole() -> None:
-    patch = AccountConfigPatch.model_validate({"hedge": {"mode": "manual"}})
-    with pytest.raises(ValidationError, match="manual_usd_fraction"):
-        apply_patch(AccountConfig(), patch)
-    ok = AccountConfigPatch.model_validate(
-        {"hedge": {"mode": "manual", "manual_usd_fraction": "0.25"}}
-    )
-    merged = apply_patch(AccountConfig(), ok)
-    assert merged.hedge.mode is HedgeMode.MANUAL
-    assert merged.hedge.manual_usd_fraction == Decimal("0.25")
+@pytest.mark.parametrize("model", [AccountConfig, AccountConfigPatch])
+@pytest.mark.parametrize(
+    "hedge", [{"mode": "auto"}, {"mode": "manual", "manual_usd_fraction": "0.25"}, {}, None]
+)
+def test_a_hedge_section_is_refused_as_not_available_yet(
+    model: type[AccountConfig | AccountConfigPatch], hedge: object
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate({"hedge": hedge})
+    [error] = refused.value.errors()
+    assert error["loc"] == ("hedge",)
+    assert error["msg"] == HEDGE_NOT_AVAILABLE
+    assert "hedging arrives with the hedge controller" in HEDGE_NOT_AVAILABLE
+
+
+def test_new_accounts_store_no_hedge_section() -> None:
+    assert set(AccountConfig().to_json()) == {"trading_state", "risk"}
+
+
+OLD_DEFAULT = {
+    "trading_state": "halted",
+    "risk": {"max_open_orders": 7},
+    "hedge": {"mode": "auto", "manual_usd_fraction": None},
+}
+
+
+def test_the_default_hedge_section_older_accounts_stored_is_dropped_on_load() -> None:
+    loaded = stored_config(OLD_DEFAULT)
+    assert loaded.trading_state is TradingState.HALTED
+    assert loaded.risk.max_open_orders == 7
+    assert "hedge" not in loaded.to_json()
+
+
+@pytest.mark.parametrize(
+    "hedge",
+    [
+        {"mode": "manual", "manual_usd_fraction": "0.25"},
+        {"mode": "off", "manual_usd_fraction": None},
+        {"mode": "auto", "manual_usd_fraction": "0.1"},
+    ],
+)
+def test_a_hedge_section_someone_set_is_refused_on_load_not_dropped(
+    hedge: dict[str, object],
+) -> None:
+    with pytest.raises(StoredConfigError, match=f"hedge: {HEDGE_NOT_AVAILABLE}"):
+        stored_config({**OLD_DEFAULT, "hedge": hedge})
+
+
+def test_stored_config_names_any_other_invalid_field() -> None:
+    with pytest.raises(StoredConfigError, match=r"risk\.max_open_orders"):
+        stored_config({"risk": {"max_open_orders": 0}})
 
 
 @pytest.mark.parametrize(
@@ -75,12 +118,6 @@ def test_money_is_decimal_and_serialises_as_text() -> None:
             "12.50",
         ),
         ({"risk": {"daily_drawdown_limit": "5E-2"}}, "risk", "daily_drawdown_limit", "0.05"),
-        (
-            {"hedge": {"mode": "manual", "manual_usd_fraction": "0E+2"}},
-            "hedge",
-            "manual_usd_fraction",
-            "0",
-        ),
     ],
 )
 def test_amounts_are_stored_in_one_spelling_whatever_was_sent(

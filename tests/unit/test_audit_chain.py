@@ -103,3 +103,42 @@ def test_check_link_accepts_a_good_chain_and_names_each_kind_of_break() -> None:
     relinked = check_link(_entry(2, "f" * 64), 2, first.hash, KEY)
     assert relinked is not None
     assert "prev_hash" in relinked.reason
+
+
+#: A record with every kind of value the details hold: the bytes hashed for it, as stored
+#: rows were hashed. Changing these breaks the verification of every existing audit row.
+_PINNED_DETAILS: dict[str, object] = {
+    "amount": Decimal("1.50"),
+    "tiny": Decimal("1E-8"),
+    "fee": Decimal("-0.0026"),
+    "id": ACCOUNT,
+    "at": TS,
+    "note": "prix € — ok\ttab",
+    "ratio": 0.1,
+    "huge": 1e16,
+    "big": 10**20,
+    "levels": [[Decimal("30000.1"), Decimal("0.50000000")]],
+    "flag": True,
+    "none": None,
+}
+_PINNED_CANONICAL = (
+    '{"account_id":"00000000-0000-4000-8000-000000000001","action":"order.placed",'
+    '"actor":"user:root","details":{"amount":"1.50","at":"2026-11-23T12:00:00.123456+00:00",'
+    '"big":100000000000000000000,"fee":"-0.0026","flag":true,"huge":1e+16,'
+    '"id":"00000000-0000-4000-8000-000000000001","levels":[["30000.1","0.50000000"]],'
+    '"none":null,"note":"prix € — ok\\ttab","ratio":0.1,"tiny":"1E-8"},"seq":7,'
+    '"ts":"2026-11-23T12:00:00.123456+00:00"}'
+).encode()
+_PINNED_HASH = "767cc120d243e45358892a4916535bc4fd45d68000ef4df9aefc028cc10909b7"
+
+
+def test_the_hashed_bytes_of_a_decimal_bearing_record_never_change() -> None:
+    stored = normalise_details(_PINNED_DETAILS)
+    assert canonical(7, TS, "user:root", ACCOUNT, "order.placed", _PINNED_DETAILS) == (
+        _PINNED_CANONICAL
+    )
+    assert canonical(7, TS, "user:root", ACCOUNT, "order.placed", stored) == _PINNED_CANONICAL
+    assert stored["ratio"] == 0.1  # stored JSON numbers read back as floats, as before
+    assert stored["tiny"] == "1E-8"
+    digest = chain_hash(KEY, GENESIS_HASH, 7, TS, "user:root", ACCOUNT, "order.placed", stored)
+    assert digest == _PINNED_HASH

@@ -1,18 +1,26 @@
-"""Per-account run-time configuration: trading state, risk limits and hedge settings.
+"""Per-account run-time configuration: trading state and risk limits.
 
 Stored as JSON on the account row; every change goes through :func:`apply_patch` so it is
 validated as a whole before it is saved (and audited by the caller). Amounts are stored in
 one spelling whatever the client sent: USD amounts quantized to cents (``"1e3"`` is
-``"1000.00"``), fractions in plain notation (never ``"1E+1"``).
+``"1000.00"``), fractions in plain notation (never ``"1E+1"``). The risk limits act through
+:func:`aether.accounts.risk_limits.engine_risk_limits`.
+
+A ``hedge`` section is refused ("not available yet") until the hedge controller exists: a
+setting that is accepted must act. Configuration read back from storage goes through
+:func:`stored_config`, which drops the default hedge section older accounts were created
+with and refuses any other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Context, Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from aether.domain.accounts import TradingState
 
@@ -40,7 +48,11 @@ UsdAmount = Annotated[
 Fraction = Annotated[
     Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4), AfterValidator(_plain)
 ]
-ShareOfBalance = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4), AfterValidator(_plain)]
+
+HEDGE_NOT_AVAILABLE = "not available yet: hedging arrives with the hedge controller"
+# What every account was created with while a hedge section was accepted: written by the
+# platform, not chosen by anyone, so it is dropped when read back (see stored_config).
+_OLD_DEFAULT_HEDGE = {"mode": "auto", "manual_usd_fraction": None}
 
 
 class _Frozen(BaseModel):
@@ -48,6 +60,9 @@ class _Frozen(BaseModel):
 
 
 class RiskLimits(_Frozen):
+    """An account's limits as configured; each acts in the engine through
+    :func:`aether.accounts.risk_limits.engine_risk_limits` (names differ: ``_usd`` here)."""
+
     max_order_notional_usd: UsdAmount = Decimal("1000.00")
     max_position_notional_usd: UsdAmount = Decimal("5000.00")
     max_open_orders: int = Field(default=20, ge=1, le=1000)
@@ -55,29 +70,25 @@ class RiskLimits(_Frozen):
     daily_drawdown_limit: Fraction = Decimal("0.05")
 
 
-class HedgeMode(StrEnum):
-    AUTO = "auto"
-    MANUAL = "manual"
-    OFF = "off"
+class _RefusesHedge(_Frozen):
+    """Refuses a ``hedge`` section by name, whatever its value (``null`` too).
+
+    Not in the schema: to a client it is an unknown field, refused with the reason.
+    """
+
+    hedge: SkipJsonSchema[None] = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("hedge", mode="before")
+    @classmethod
+    def _not_available(cls, value: object) -> None:
+        raise PydanticCustomError("not_available", HEDGE_NOT_AVAILABLE)
 
 
-class HedgeConfig(_Frozen):
-    mode: HedgeMode = HedgeMode.AUTO
-    manual_usd_fraction: ShareOfBalance | None = None
-
-    @model_validator(mode="after")
-    def _manual_needs_fraction(self) -> HedgeConfig:
-        if self.mode is HedgeMode.MANUAL and self.manual_usd_fraction is None:
-            raise ValueError("manual_usd_fraction is required when mode is 'manual'")
-        return self
-
-
-class AccountConfig(_Frozen):
+class AccountConfig(_RefusesHedge):
     """The whole configuration of one account; defaults are deliberately conservative."""
 
     trading_state: TradingState = TradingState.ACTIVE
     risk: RiskLimits = RiskLimits()
-    hedge: HedgeConfig = HedgeConfig()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form (Decimals as strings) for storage and the audit log."""
@@ -92,17 +103,36 @@ class RiskLimitsPatch(_Frozen):
     daily_drawdown_limit: Fraction | None = None
 
 
-class HedgeConfigPatch(_Frozen):
-    mode: HedgeMode | None = None
-    manual_usd_fraction: ShareOfBalance | None = None
-
-
-class AccountConfigPatch(_Frozen):
+class AccountConfigPatch(_RefusesHedge):
     """A partial update: only the fields given change."""
 
     trading_state: TradingState | None = None
     risk: RiskLimitsPatch | None = None
-    hedge: HedgeConfigPatch | None = None
+
+
+class StoredConfigError(ValueError):
+    """An account's stored configuration is one this version refuses; the message names the
+    field and why."""
+
+
+def stored_config(raw: Mapping[str, Any]) -> AccountConfig:
+    """The configuration stored on an account row, validated as new input is.
+
+    The default hedge section (``{"mode": "auto", "manual_usd_fraction": null}``) that
+    accounts were created with before hedging was refused is dropped: nobody chose it. Any
+    other hedge section was set by someone and raises :class:`StoredConfigError`, never
+    silently dropped.
+    """
+    data = dict(raw)
+    if data.get("hedge") == _OLD_DEFAULT_HEDGE:
+        del data["hedge"]
+    try:
+        return AccountConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise StoredConfigError(f"stored configuration refused: {problems}") from exc
 
 
 def apply_patch(current: AccountConfig, patch: AccountConfigPatch) -> AccountConfig:

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aether.accounts.config import AccountConfig, AccountConfigPatch, apply_patch, config_diff
+from aether.accounts.config import (
+    AccountConfig,
+    AccountConfigPatch,
+    apply_patch,
+    config_diff,
+    stored_config,
+)
 from aether.audit import log as audit
 from aether.domain.accounts import AccountKind, AccountMode, Role, Scope
 from aether.security import key_store, users
@@ -73,6 +79,13 @@ async def get(session: AsyncSession, account_id: uuid.UUID) -> AccountRow:
     return row
 
 
+async def get_by_name(session: AsyncSession, name: str) -> AccountRow:
+    row = await session.scalar(select(AccountRow).where(AccountRow.name == name))
+    if row is None:
+        raise AccountNotFoundError(name)
+    return row
+
+
 async def list_accounts(
     session: AsyncSession, account_ids: Collection[uuid.UUID] | None = None
 ) -> list[AccountRow]:
@@ -86,8 +99,11 @@ async def list_accounts(
 async def update_config(
     session: AsyncSession, account: AccountRow, patch: AccountConfigPatch, *, actor: str
 ) -> AccountRow:
-    """Apply a validated partial update and audit the exact fields that changed."""
-    before = AccountConfig.model_validate(account.config)
+    """Apply a validated partial update and audit the exact fields that changed.
+
+    Raises ``StoredConfigError`` when the stored configuration is one this version refuses.
+    """
+    before = stored_config(account.config)
     after = apply_patch(before, patch)
     changes = config_diff(before, after)
     if changes:

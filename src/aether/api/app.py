@@ -25,7 +25,7 @@ from aether.api.routers import (
 from aether.api.state import AppState
 from aether.api.ws_market import router as ws_market_router
 from aether.audit.checkpointer import CheckpointWriter
-from aether.audit.keys import resolve_audit_key
+from aether.audit.keys import audit_session_info, resolve_audit_key
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
 from aether.settings import Profile, Settings
@@ -61,7 +61,7 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.database_url)
-        sessions = session_factory(engine, audit_key=audit_key)
+        sessions = session_factory(engine, info=audit_session_info(audit_key))
         checkpoints = CheckpointWriter(
             sessions, settings.audit_checkpoint_file, settings.audit_checkpoint_seconds
         )

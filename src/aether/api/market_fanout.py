@@ -5,10 +5,11 @@ client wants it; a message is handed to every interested client's bounded queue 
 waiting. A client whose queue is full is marked dropped ("slow consumer") and closed by its
 own task, so one slow reader never delays the others or the bus.
 
-The bus connection retries forever in the background (nats-py reconnects and re-subscribes
-by itself once connected); while it is down, clients stay connected and receive a status
-message, and data resumes when it is back. "Down" includes a stall, noticed by pings
-(:mod:`aether.bus.liveness`: about 6 s with the defaults).
+The bus connection (:class:`~aether.bus.connection.BusConnection`) retries forever in the
+background (nats-py reconnects and re-subscribes by itself once connected; a new client
+after a closed one is given every followed subject again); while it is down, clients stay
+connected and receive a status message, and data resumes when it is back. "Down" includes
+a stall, noticed by pings (:mod:`aether.bus.liveness`: about 6 s with the defaults).
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-import nats
 import structlog
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from aether.bus.barrier import barrier
+from aether.bus.connection import BusConnection
 from aether.bus.liveness import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
 from aether.ops.logs import redact_text
 
@@ -85,8 +86,8 @@ class MarketFanout:
         self.max_connections_per_key = max_connections_per_key
         self.ping_interval_seconds = ping_interval_seconds
         self.max_outstanding_pings = max_outstanding_pings
-        self._nc: Nats | None = None
-        self._connector: asyncio.Task[None] | None = None
+        self._nc: Nats | None = None  # the client that holds the subscriptions
+        self._connection: BusConnection | None = None
         self._lock = asyncio.Lock()
         self._interest: dict[str, set[MarketClient]] = {}
         self._subscriptions: dict[str, Subscription] = {}
@@ -96,45 +97,41 @@ class MarketFanout:
     # --- bus connection ----------------------------------------------------------------------
     def connect(self, url: str) -> None:
         """Connect to NATS in the background, retrying until it answers."""
-        if self._connector is None:
-            self._connector = asyncio.create_task(self._connect(url), name="market-fanout-nats")
+        if self._connection is None:
+            self._connection = BusConnection(
+                url,
+                name="aether-api-market",
+                retry_seconds=1.0,
+                ping_interval_seconds=self.ping_interval_seconds,
+                max_outstanding_pings=self.max_outstanding_pings,
+                on_connected=self._on_connected,
+                on_down=self._on_down,
+                on_connect_failed=self._on_error,
+                on_error=self._on_error,
+            )
+            self._connection.start()
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait up to ``timeout`` for the first connection (True when connected)."""
-        if self._connector is None:
+        if self._connection is None:
             return False
-        with suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await asyncio.shield(self._connector)
+        await self._connection.wait_ready(timeout)
         return self.bus_up
 
-    async def _connect(self, url: str) -> None:
-        nc = await nats.connect(
-            url,
-            name="aether-api-market",
-            connect_timeout=2,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=1,
-            ping_interval=self.ping_interval_seconds,
-            max_outstanding_pings=self.max_outstanding_pings,
-            error_cb=self._on_error,
-            disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected,
-        )
+    async def _on_connected(self, nc: Nats) -> None:
+        """A new client needs every followed subject; nats-py restores them on a reconnect."""
         async with self._lock:
-            self._nc = nc
-            for subject in self._interest:
-                self._subscriptions[subject] = await nc.subscribe(subject, cb=self._on_message)
+            if nc is not self._nc:
+                self._nc = nc
+                for subject in self._interest:
+                    self._subscriptions[subject] = await nc.subscribe(subject, cb=self._on_message)
         self._set_bus(True)
 
-    async def _on_error(self, exc: Exception) -> None:
+    def _on_error(self, exc: BaseException) -> None:
         log.warning("market bus error", error=redact_text(f"{type(exc).__name__}: {exc}")[:300])
 
-    async def _on_disconnected(self) -> None:
+    def _on_down(self, reason: str) -> None:
         self._set_bus(False)
-
-    async def _on_reconnected(self) -> None:
-        self._set_bus(True)
 
     def _set_bus(self, up: bool) -> None:
         if up == self.bus_up:
@@ -172,16 +169,11 @@ class MarketFanout:
             log.warning("bus round trip failed", error=type(exc).__name__)
 
     async def close(self) -> None:
-        """Stop connecting, drop every subscription and close the bus connection."""
-        if self._connector is not None and not self._connector.done():
-            self._connector.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._connector
-        if self._nc is not None:
-            with suppress(Exception):
-                await self._nc.close()
+        """Stop connecting, drop every subscription and drain the bus connection."""
+        if self._connection is not None:
+            await self._connection.close()
+        self._set_bus(False)  # clients still connected hear that the data stops
         self._nc = None
-        self.bus_up = False
 
     # --- clients -------------------------------------------------------------------------------
     def register(self, key_id: uuid.UUID) -> MarketClient | None:

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aether.api.market_fanout import MarketFanout
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.marketdata import subscriptions
-from aether.marketdata.feed import MarketFeed
+from aether.marketdata.assembly import build_instrument_registry, build_market_feed
+from aether.marketdata.feed.service import MarketFeed
 from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
@@ -70,7 +71,7 @@ class MarketServices:
             log.error("seeding market subscriptions failed", error=type(exc).__name__)
         # Starting only launches the feed's tasks; each part retries on its own and
         # readiness says which is not up yet.
-        self.feed = MarketFeed(self.settings, self.urls, self.metrics_registry)
+        self.feed = build_market_feed(self.settings, self.urls, self.metrics_registry)
         await self.feed.start()
 
     async def start(self) -> None:
@@ -103,7 +104,7 @@ def build_market_services(
         urls=urls,
         sessions=sessions,
         metrics_registry=metrics_registry,
-        registry=InstrumentRegistry(settings, sessions),
+        registry=build_instrument_registry(settings, sessions),
         fanout=MarketFanout(
             queue_size=settings.ws_market_queue_size,
             max_connections_per_key=settings.ws_market_max_connections_per_key,

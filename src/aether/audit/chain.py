@@ -1,21 +1,22 @@
 """The audit chain's canonical encoding and keyed hash: pure functions, no storage.
 
 ``hash = HMAC-SHA-256(row_key, prev_hash || "\\n" || canonical(row))`` where ``canonical`` is
-JSON with sorted keys, no whitespace and UTF-8 text, and ``row_key`` derives from a secret that
-never reaches the database: whoever can write the table still cannot recompute a hash. The
-first row's ``prev_hash`` is :data:`GENESIS_HASH`.
+JSON with sorted keys, no whitespace, UTF-8 text and Decimals as strings (``str(d)``, through
+:mod:`aether.domain.decimal_json`), and ``row_key`` derives from a secret that never reaches
+the database: whoever can write the table still cannot recompute a hash. The first row's
+``prev_hash`` is :data:`GENESIS_HASH`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
+
+from aether.domain import decimal_json
 
 GENESIS_HASH = "0" * 64
 
@@ -35,7 +36,8 @@ class AuditEntry:
 
 
 def _json_default(value: object) -> object:
-    if isinstance(value, Decimal | uuid.UUID):
+    """UUIDs and datetimes as text (Decimals are the codec's: ``str(d)``, a JSON string)."""
+    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime):
         return _iso(value)
@@ -53,7 +55,8 @@ def normalise_details(details: dict[str, Any]) -> dict[str, Any]:
 
     Hash what the database will return, so verification never depends on Python types.
     """
-    normalised: dict[str, Any] = json.loads(json.dumps(details, default=_json_default))
+    text = decimal_json.dumps(details, decimals="string", default=_json_default)
+    normalised: dict[str, Any] = decimal_json.loads(text, floats="float")  # as JSONB reads
     return normalised
 
 
@@ -74,8 +77,8 @@ def canonical(
         "action": action,
         "details": details,
     }
-    text = json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    text = decimal_json.dumps(
+        body, decimals="string", sort_keys=True, ensure_ascii=False, default=_json_default
     )
     return text.encode("utf-8")
 

@@ -3,7 +3,7 @@
 The key never reaches the database: it comes from ``AETHER_AUDIT_HMAC_KEY`` or, outside
 production, from ``<data dir>/audit/hmac.key`` (0600, created by ``aether up`` on first
 start). Sessions that append to, verify or checkpoint the chain carry it in ``session.info``
-(see :func:`aether.storage.database.session_factory`); a session without it is refused.
+(see :func:`audit_session_info`); a session without it is refused.
 """
 
 from __future__ import annotations
@@ -96,12 +96,18 @@ def _write_new_key(path: Path) -> None:
         out.write(secrets.token_urlsafe(48) + "\n")
 
 
+def audit_session_info(key: AuditKey | None) -> dict[str, object]:
+    """The ``session.info`` that lets a session append to and verify the chain (empty for
+    ``None``: such a session is refused there)."""
+    return {SESSION_INFO_KEY: key} if key is not None else {}
+
+
 def session_key(session: AsyncSession) -> AuditKey:
     """The key the session was made with; AuditKeyError when it carries none."""
     key = session.info.get(SESSION_INFO_KEY)
     if not isinstance(key, AuditKey):
         raise AuditKeyError(
             "this database session carries no audit key: build it with "
-            "session_factory(engine, audit_key=...)"
+            "session_factory(engine, info=audit_session_info(key))"
         )
     return key

@@ -120,6 +120,7 @@ def _spec_html(spec: RunSpec) -> str:
         ("Fees", escape(spec.fee)),
         ("Sizing", escape(spec.sizing)),
         ("Exits", escape(spec.exits)),
+        ("Risk limits", escape(spec.risk)),
     ]
     items = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
     return f'<dl class="spec">{items}</dl>'

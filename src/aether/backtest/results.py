@@ -28,6 +28,7 @@ class RunSpec:
     fee: str  # e.g. "26 bps taker / 16 bps maker" or "tier: starter"
     sizing: str  # e.g. "fixed fraction 1.0" or "volatility target 1% risk"
     exits: str  # e.g. "none" or "stop 5%, take-profit 10%"
+    risk: str = "none"  # the risk limits, e.g. "account Company: max order 1000.00 USD, ..."
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from aether.engine.config import TradingConfig
 from aether.engine.loop import Engine
 from aether.engine.portfolio import Portfolio
 from aether.engine.strategy import Strategy
-from aether.venues.sim import NO_SLIPPAGE, SimBroker
-from aether.venues.sim_fills import Slippage
+from aether.venues.sim.broker import NO_SLIPPAGE, SimBroker
+from aether.venues.sim.fills import Slippage
 
 CHUNK = 4096  # bars between progress reports: often enough to watch, rare enough to be free
 
@@ -78,18 +78,18 @@ def run_backtest(
 
 def result_of(engine: Engine, backtest: Backtest) -> BacktestResult:
     """What the finished run produced, with its statistics."""
-    reasons = {cl: order.request.tags.reason for cl, order in engine.orders.items()}
-    trips = round_trips(engine.fills, reasons, engine.instruments)
+    reasons = {cl: order.request.tags.reason for cl, order in engine.ledger.orders.items()}
+    trips = round_trips(engine.ledger.fills, reasons, engine.instruments)
     portfolio = engine.portfolio
     final = portfolio.equity()
     summary = summarize(
         starting_cash=backtest.cash,
         final_equity=final,
-        equity_ts=engine.equity_ts,
-        equity=engine.equity_values,
+        equity_ts=engine.recorder.ts,
+        equity=engine.recorder.values,
         round_trips=trips,
         fees_paid=portfolio.fees_paid_usd,
-        in_position_bars=engine.bars_in_position,
+        in_position_bars=engine.recorder.bars_in_position,
         bars=len(backtest.bars),
         interval=backtest.bars[0].interval,
     )
@@ -97,9 +97,9 @@ def result_of(engine: Engine, backtest: Backtest) -> BacktestResult:
         spec=backtest.spec,
         summary=summary,
         round_trips=trips,
-        fills=tuple(engine.fills),
+        fills=tuple(engine.ledger.fills),
         fill_reasons=reasons,
-        equity_ts=engine.equity_ts,
-        equity=engine.equity_values,
+        equity_ts=engine.recorder.ts,
+        equity=engine.recorder.values,
         bars=len(backtest.bars),
     )

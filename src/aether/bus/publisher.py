@@ -2,9 +2,10 @@
 
 Rules a caller must know:
 
-* ``run`` connects and keeps the connection: a refused first connect is retried every
-  ``retry_seconds`` forever (the bus counts as down meanwhile), a lost connection is left to
-  nats-py's reconnect (unlimited). After every (re)connect ``on_connect(client)`` runs
+* ``run`` connects and keeps the connection (a
+  :class:`~aether.bus.connection.BusConnection`): a refused first connect is retried every
+  ``retry_seconds`` forever (the bus counts as down meanwhile), a lost connection is left
+  to nats-py's reconnect (unlimited). After every (re)connect ``on_connect(client)`` runs
   (ensure streams, subscribe) until it succeeds; until then ``ready`` is False.
 * ``publish`` is a core NATS publish (a JetStream stream captures the subject); it returns
   False, publishing nothing, while the connection is down. Nothing is queued for later:
@@ -15,17 +16,14 @@ Rules a caller must know:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
-import nats
 import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
-from aether.bus.liveness import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
+from aether.bus.connection import BusConnection
 
 log = structlog.get_logger("aether.bus")
 
@@ -52,22 +50,39 @@ class BusPublisher:
         self.on_connect = on_connect
         self.on_outage = on_outage
         self.retry_seconds = retry_seconds
-        self.connect_timeout = connect_timeout
         self.clock = clock
-        self.client: Client | None = None
-        self.ready = False
+        self.connection = BusConnection(
+            url,
+            name=name,
+            retry_seconds=retry_seconds,
+            connect_timeout=connect_timeout,
+            # Nothing is written while disconnected (publish checks first).
+            pending_size=8 * 1024 * 1024,
+            on_connected=self._connected,
+            on_setup_failed=self._setup_failed,
+            on_down=self._mark_down,
+            on_connect_failed=self._connect_failed,
+            on_error=self._error,
+        )
         self.detail = "not connected yet"
         self.outages = 0
         self._down_since: int | None = None
         self._began: int | None = None
         self._down_reason = ""
-        self._closing = False
-        self._setup: asyncio.Task[None] | None = None
-        self._closed = asyncio.Event()
+
+    @property
+    def client(self) -> Client | None:
+        return self.connection.client
+
+    @property
+    def ready(self) -> bool:
+        """Connected and set up: publishing."""
+        return self.connection.ready
 
     @property
     def connected(self) -> bool:
-        return self.client is not None and self.client.is_connected
+        client = self.client
+        return client is not None and client.is_connected
 
     async def publish(self, subject: str, payload: bytes) -> bool:
         """Publish now, or return False when the bus is down (nothing is queued)."""
@@ -83,58 +98,25 @@ class BusPublisher:
     async def run(self) -> None:
         """Connect and stay connected; cancel to stop (``close`` drains)."""
         self._began = self.clock()
-        while True:
-            self._closed.clear()
-            try:
-                self.client = await nats.connect(
-                    self.url,
-                    name=self.name,
-                    connect_timeout=self.connect_timeout,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=self.retry_seconds,
-                    ping_interval=PING_INTERVAL_SECONDS,  # a stalled server counts as down
-                    max_outstanding_pings=MAX_OUTSTANDING_PINGS,
-                    # Nothing is written while disconnected (publish checks first).
-                    pending_size=8 * 1024 * 1024,
-                    disconnected_cb=self._disconnected,
-                    reconnected_cb=self._reconnected,
-                    closed_cb=self._on_closed,
-                    error_cb=self._error,
-                )
-            except (OSError, TimeoutError, NatsError) as exc:
-                self.client = None
-                self._connect_failed(exc)
-                await asyncio.sleep(self.retry_seconds)
-                continue
-            self._start_setup()
-            await self._closed.wait()
-            self.client = None
-            self._mark_down("connection closed")
-            await asyncio.sleep(self.retry_seconds)
+        await self.connection.run()
 
     async def close(self) -> None:
         """Drain and close the connection (after cancelling ``run``)."""
-        self._closing = True
-        if self._setup is not None:
-            self._setup.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._setup
-        client, self.client = self.client, None
-        if client is not None and not client.is_closed:
-            with contextlib.suppress(NatsError, OSError, TimeoutError):
-                async with asyncio.timeout(2.0):
-                    await client.drain()
-            if not client.is_closed:
-                await client.close()
-        self.ready = False
+        await self.connection.close()
         self.detail = "closed"
 
     # --- connection state -----------------------------------------------------------------
+    async def _connected(self, client: Client) -> None:
+        """After every (re)connect: the owner's setup, then the outage (if any) is over."""
+        if self.on_connect is not None:
+            await self.on_connect(client)
+        self._mark_up()
+        self.detail = "publishing"
+
+    def _setup_failed(self, exc: BaseException) -> None:
+        self.detail = f"bus connected, setup failed ({type(exc).__name__}: {exc})"[:200]
+
     def _mark_down(self, reason: str, since: int | None = None) -> None:
-        if self._closing:
-            return
-        self.ready = False
         self.detail = f"bus unreachable ({reason[:160]})"
         if self._down_since is None:
             self._down_since = since if since is not None else self.clock()
@@ -149,39 +131,6 @@ class BusPublisher:
                 self.on_outage(start, self.clock(), self._down_reason)
         log.info("bus connected")
 
-    def _start_setup(self) -> None:
-        if self._setup is not None and not self._setup.done():
-            self._setup.cancel()
-        self._setup = asyncio.get_running_loop().create_task(self._after_connect())
-
-    async def _after_connect(self) -> None:
-        """Run ``on_connect`` until it succeeds on the current connection."""
-        while True:
-            client = self.client
-            if client is None or not client.is_connected:
-                return  # the next (re)connect starts it again
-            try:
-                if self.on_connect is not None:
-                    await self.on_connect(client)
-            except (NatsError, OSError, TimeoutError) as exc:
-                self.ready = False
-                self.detail = f"bus connected, setup failed ({type(exc).__name__}: {exc})"[:200]
-                await asyncio.sleep(self.retry_seconds)
-                continue
-            self._mark_up()
-            self.ready = True
-            self.detail = "publishing"
-            return
-
-    async def _disconnected(self) -> None:
-        self._mark_down("disconnected")
-
-    async def _reconnected(self) -> None:
-        self._start_setup()
-
-    async def _on_closed(self) -> None:
-        self._closed.set()
-
     def _connect_failed(self, exc: BaseException) -> None:
         # Never connected yet: nothing was published since run began.
         never = self.outages == 0 and self._down_since is None
@@ -189,10 +138,6 @@ class BusPublisher:
             f"cannot connect: {type(exc).__name__}: {exc}", self._began if never else None
         )
 
-    async def _error(self, exc: Exception) -> None:
-        if self.client is None:
-            # nats.connect retries a refused first connect inside the call (unlimited
-            # attempts) and reports each failure only here.
-            self._connect_failed(exc)
-        elif self.ready:  # a failed reconnect: the state already says "down"
+    def _error(self, exc: Exception) -> None:
+        if self.ready:  # a failed reconnect: the state already says "down"
             log.warning("bus error", error=f"{type(exc).__name__}: {exc}"[:200])

@@ -12,9 +12,10 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aether.audit.keys import AuditKey, AuditKeyError, resolve_audit_key
+from aether.audit.keys import AuditKey, AuditKeyError, audit_session_info, resolve_audit_key
 from aether.cli.output import fail, settings_error
-from aether.ops.platform import PlatformError, running_database_url
+from aether.platform.errors import PlatformError
+from aether.platform.servers import running_database_url
 from aether.settings import Settings, load_settings
 from aether.storage.database import create_engine, session_factory
 
@@ -61,7 +62,8 @@ async def session_scope(url: str, key: AuditKey | None = None) -> AsyncIterator[
     to and verify the audit log."""
     engine = create_engine(url, pool_size=1)
     try:
-        async with session_factory(engine, audit_key=key)() as session, session.begin():
+        sessions = session_factory(engine, info=audit_session_info(key))
+        async with sessions() as session, session.begin():
             yield session
     finally:
         await engine.dispose()

@@ -23,7 +23,6 @@ from rich.table import Table
 from aether.cli.context import DataDirOption, database_url, run, settings_for
 from aether.cli.output import console, errors, fail, print_json
 from aether.cli.times import epoch_seconds
-from aether.marketdata.history import HistoryFormatError
 from aether.marketdata.imports.backfill import MAX_PAGE, BackfillFailed, backfill
 from aether.marketdata.imports.coingecko import check_coin, import_coingecko
 from aether.marketdata.imports.coingecko_client import CoinGeckoClient
@@ -31,8 +30,9 @@ from aether.marketdata.imports.errors import ImportInputError, ImportSourceError
 from aether.marketdata.imports.kraken_csv import import_kraken_csv, interval_seconds
 from aether.marketdata.imports.pairs import spot_usd_pair
 from aether.marketdata.imports.report import ImportReport, iso_utc
-from aether.marketdata.snapshot import load_instrument_snapshot
 from aether.settings import Settings
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
+from aether.venues.kraken.ohlcvt_csv import HistoryFormatError
 from aether.venues.kraken.rate_limit import Tier
 from aether.venues.kraken.rest import KrakenRest
 

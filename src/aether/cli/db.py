@@ -6,7 +6,8 @@ import typer
 
 from aether.cli.context import DataDirOption, database_url, run, settings_for
 from aether.cli.output import console, fail
-from aether.ops.platform import PlatformError, running_database_owner_url
+from aether.platform.errors import PlatformError
+from aether.platform.servers import running_database_owner_url
 from aether.storage import migrate
 from aether.storage.roles import APP_ROLE
 

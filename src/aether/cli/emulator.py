@@ -53,7 +53,7 @@ def serve(
 
     from aether.emulator.app import create_app
     from aether.emulator.runtime import build_runtime
-    from aether.marketdata.snapshot import load_instrument_snapshot
+    from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = build_runtime(

@@ -11,8 +11,11 @@ from rich.table import Table
 
 from aether.cli.context import DataDirOption, settings_for
 from aether.cli.output import console, errors, fail, print_json
-from aether.ops import platform
 from aether.ops.localstack import LocalStack, ServerStartError
+from aether.platform.api_state import ApiProcess, clear_api_state, read_api_state
+from aether.platform.detached import spawn_detached, stop_api, wait_ready
+from aether.platform.errors import PlatformError
+from aether.platform.sidecars import Sidecar
 from aether.settings import InsecureSettingsError, Profile, Settings
 
 LOCAL_BANNER = (
@@ -46,14 +49,17 @@ def up(
     _refuse_insecure(settings)
     if settings.profile is Profile.LOCAL:
         errors.print(Panel(LOCAL_BANNER, border_style="yellow", title="aether"))
-    running = platform.read_api_state(settings.data_dir)
+    running = read_api_state(settings.data_dir)
     if running is not None:
         fail(f"the platform already runs (pid {running.pid}) at {running.base_url}")
     if detach:
         _up_detached(settings, ready_timeout)
         return
+    # Imported here: it brings the whole API stack, which `down` and `status` do not need.
+    from aether.platform.foreground import run_foreground
+
     try:
-        platform.run_foreground(
+        run_foreground(
             settings,
             settings.api_host,
             settings.api_port,
@@ -62,18 +68,18 @@ def up(
         )
     except ServerStartError as exc:
         fail(f"{exc.server} could not start; see its log: {exc.log_file}\n{exc}")
-    except platform.PlatformError as exc:
+    except PlatformError as exc:
         fail(str(exc))
 
 
-def _sidecars(settings: Settings) -> list[platform.Sidecar]:
+def _sidecars(settings: Settings) -> list[Sidecar]:
     """The Kraken emulator, when the venue is the emulator (never in production)."""
     if settings.venue != "emulator" or settings.profile is Profile.PRODUCTION:
         return []
     # Only the CLI imports the emulator (an import contract keeps production code from it).
     from aether.emulator.app import create_app
     from aether.emulator.runtime import build_runtime
-    from aether.marketdata.snapshot import load_instrument_snapshot
+    from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
     runtime = build_runtime(
         load_instrument_snapshot(),
@@ -82,7 +88,7 @@ def _sidecars(settings: Settings) -> list[platform.Sidecar]:
         speed=settings.emulator_speed,
     )
     app = create_app(runtime)
-    return [platform.Sidecar("Kraken emulator", app, "127.0.0.1", settings.emulator_port)]
+    return [Sidecar("Kraken emulator", app, "127.0.0.1", settings.emulator_port)]
 
 
 def _refuse_insecure(settings: Settings) -> None:
@@ -96,14 +102,14 @@ def _up_detached(settings: Settings, ready_timeout: float) -> None:
     log_file = settings.log_dir / "up.log"
     args = ["up", "--data-dir", str(settings.data_dir)]
     args += ["--host", settings.api_host, "--port", str(settings.api_port)]
-    child = platform.spawn_detached(args, log_file)
-    target = platform.ApiProcess(child.pid, settings.api_host, settings.api_port)
+    child = spawn_detached(args, log_file)
+    target = ApiProcess(child.pid, settings.api_host, settings.api_port)
     with console.status(f"waiting for {target.base_url}/readyz"):
         try:
-            platform.wait_ready(target.base_url, child, ready_timeout)
-        except platform.PlatformError as exc:
+            wait_ready(target.base_url, child, ready_timeout)
+        except PlatformError as exc:
             if child.poll() is None:
-                platform.stop_api(target)
+                stop_api(target)
             LocalStack(settings.data_dir).stop()
             fail(f"{exc}; its output ({log_file}) ends with:\n{_tail(log_file)}")
     console.print(
@@ -121,11 +127,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 def down(data_dir: DataDirOption = None) -> None:
     """Stop a detached platform and every embedded server under the data directory."""
     settings = settings_for(data_dir)
-    api = platform.read_api_state(settings.data_dir)
+    api = read_api_state(settings.data_dir)
     if api is not None:
         console.print(f"· stopping the API (pid {api.pid})")
-        platform.stop_api(api)
-    platform.clear_api_state(settings.data_dir)
+        stop_api(api)
+    clear_api_state(settings.data_dir)
     # Whatever the API process did on its way out, leave no server behind.
     LocalStack(settings.data_dir).stop()
     console.print("[green]stopped[/]")
@@ -137,7 +143,7 @@ def status(
 ) -> None:
     """What runs, on which ports, with which PIDs, and where data and logs are."""
     settings = settings_for(data_dir)
-    api = platform.read_api_state(settings.data_dir)
+    api = read_api_state(settings.data_dir)
     servers = LocalStack(settings.data_dir).status()
     report: dict[str, Any] = {
         "data_dir": str(settings.data_dir.resolve()),

@@ -20,19 +20,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from aether.emulator import admin, ws
-from aether.emulator.auth import INVALID_ARGUMENTS, AuthError, authenticate, parse_body
-from aether.emulator.errors import ExchangeError
-from aether.emulator.rest_common import (
+from aether.emulator import admin
+from aether.emulator.exchange.errors import ExchangeError
+from aether.emulator.rest.auth import INVALID_ARGUMENTS, AuthError, authenticate, parse_body
+from aether.emulator.rest.private import PRIVATE_METHODS
+from aether.emulator.rest.protocol import (
     INTERNAL_ERROR,
     UNKNOWN_METHOD,
     error_response,
     ok,
     with_faults,
 )
-from aether.emulator.rest_private import PRIVATE_METHODS
-from aether.emulator.rest_public import PUBLIC_METHODS
+from aether.emulator.rest.public import PUBLIC_METHODS
 from aether.emulator.runtime import EmulatorRuntime
+from aether.emulator.ws.server import endpoint as ws_endpoint
 
 __all__ = ["create_app"]
 
@@ -158,7 +159,7 @@ def create_app(runtime: EmulatorRuntime, *, run_market: bool = True) -> Starlett
         Route("/emulator/accounts", _admin(runtime, admin.create_account), methods=["POST"]),
         Route("/emulator/regimes", _admin(runtime, admin.regimes), methods=["GET"]),
         Route("/emulator/faults", _admin(runtime, admin.faults), methods=["GET", "POST"]),
-        WebSocketRoute("/v2", ws.endpoint(runtime)),
+        WebSocketRoute("/v2", ws_endpoint(runtime)),
     ]
     return Starlette(
         routes=routes,

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from aether.emulator.errors import ExchangeError
+from aether.emulator.exchange.errors import ExchangeError
 
 __all__ = [
     "HISTORY_METHODS",

@@ -5,7 +5,7 @@ The exchange core itself stays clock-free; this runtime reads the wall clock (th
 is a server, like an adapter) and passes the time into every exchange call. A background
 asyncio task calls :meth:`EmulatorRuntime.tick` every ``tick_seconds``: timers fire (GTD
 expiry, the dead man's switch) and the generators' trades due by then print against the
-market maker (:mod:`.maker`). Everything runs on one event loop, so no locking is needed.
+market maker (:mod:`.market.maker`). Everything runs on one event loop, so no locking is needed.
 """
 
 from __future__ import annotations
@@ -20,22 +20,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from aether.domain.instruments import Instrument
-from aether.emulator.auth import NonceLedger
-from aether.emulator.candles import PairCandles
-from aether.emulator.exchange_queries import MAX_TRADES_COUNT
+from aether.emulator.exchange.matching import Exchange
+from aether.emulator.exchange.queries import MAX_TRADES_COUNT
 from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, decimals_of
-from aether.emulator.maker import HOUSE_BALANCE, BookShape, PairFeed
-from aether.emulator.market import MarketGenerator, PairGrid
-from aether.emulator.market_replay import BarReplay, shipped_bars
-from aether.emulator.market_synthetic import SyntheticConfig, SyntheticMarket
-from aether.emulator.matching import Exchange
+from aether.emulator.market.candles import PairCandles
+from aether.emulator.market.generator import MarketGenerator, PairGrid
+from aether.emulator.market.maker import HOUSE_BALANCE, BookShape, PairFeed
+from aether.emulator.market.replay import BarReplay, shipped_bars
+from aether.emulator.market.synthetic import SyntheticConfig, SyntheticMarket
 from aether.emulator.rate_limits import RateLimits
 
 __all__ = [
     "MARKETS",
     "REPLAY_SLICES",
     "EmulatorRuntime",
+    "NonceLedger",
     "WsToken",
     "build_runtime",
 ]
@@ -49,6 +49,21 @@ MARKETS = ("replay", "synthetic")
 REPLAY_SLICES = {"XBTUSD": "kraken_XBTUSD_60.csv", "ETHUSD": "kraken_ETHUSD_60.csv"}
 #: Where the synthetic market starts each pair.
 SYNTHETIC_START = {"XBTUSD": Decimal(30000), "ETHUSD": Decimal(2000)}
+
+
+class NonceLedger:
+    """The last nonce seen per key; a nonce must be larger than the key's last one."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def accept(self, api_key: str, nonce: int) -> bool:
+        """Record ``nonce`` for ``api_key`` if it is larger than the key's last one; False
+        (nothing recorded) otherwise: the caller answers ``EAPI:Invalid nonce``."""
+        if nonce <= self._last.get(api_key, 0):
+            return False
+        self._last[api_key] = nonce
+        return True
 
 
 @dataclass(frozen=True, slots=True)

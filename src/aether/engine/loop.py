@@ -8,11 +8,14 @@ SimBroker for a backtest, the live feed and the SimBroker for paper, Kraken for 
 
 Exits are watched by the engine on every price event; when one fires it sends a market sell
 for the whole position, so in a bar backtest an exit seen on one bar fills at the next open.
+
+The engine composes its parts: the orders it keeps in an :class:`OrderLedger`, the exits in
+an :class:`ExitTracker`, the drawdown guard, and the equity curve in an
+:class:`EquityRecorder`; it keeps the loop, the strategy context and the order path.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -21,34 +24,26 @@ from aether.domain.bars import Bar
 from aether.domain.events import (
     MarketDataStale,
     MarketDataStatus,
-    OrderAccepted,
-    OrderCancelled,
-    OrderExpired,
     OrderFilled,
-    OrderRejected,
     Tick,
     VenueEvent,
 )
 from aether.domain.executions import Fill
 from aether.domain.instruments import Instrument
 from aether.domain.money import ZERO, floor_to_step, round_to_step
-from aether.domain.orders import (
-    Order,
-    OrderRuleError,
-    OrderStatus,
-    OrderTags,
-    OrderType,
-    Side,
-)
+from aether.domain.orders import Order, OrderRuleError, OrderTags, OrderType, Side
 from aether.domain.venue import SimulatedMarket, Venue
 from aether.engine.config import TradingConfig
 from aether.engine.entry_size import size_entry
+from aether.engine.equity_recorder import EquityRecorder
+from aether.engine.exit_tracker import ExitTracker
 from aether.engine.indicators import AverageTrueRange
+from aether.engine.order_ledger import OrderLedger
 from aether.engine.portfolio import InsufficientFundsError, Portfolio
 from aether.engine.refusals import Refusal, account_view
 from aether.engine.strategy import Strategy
 from aether.risk.drawdown_guard import DrawdownGuard
-from aether.risk.exits import ExitKind, ExitLevels, levels_for_entry, on_price
+from aether.risk.exits import ExitKind
 from aether.risk.pre_trade import RuleFailure, Verdict, check_order
 
 NS = 1_000_000_000
@@ -74,24 +69,14 @@ class Engine:
         self.config = config
         self.guard = DrawdownGuard(config.limits.max_daily_drawdown)
         self.admin_state = TradingState.ACTIVE
-        self.orders: dict[str, Order] = {}
-        self.open_orders: dict[str, Order] = {}
-        self.refusals: list[Refusal] = []
-        self.fills: list[Fill] = []
-        self.exits: dict[str, ExitLevels] = {}
-        self._exiting: set[str] = set()
-        self._holding: set[str] = set()  # symbols with a position, kept by fills
+        self.ledger = OrderLedger(config.order_id_prefix)
+        self.exits = ExitTracker(self.instruments, config.exits)
+        self.recorder = EquityRecorder(enabled=record_equity)
         self.stale: set[str] = set()  # pairs whose market data is stale: no new entries
         self._marks: dict[str, Decimal] = {}
         self._atr = {s: AverageTrueRange(config.atr_period) for s in self.instruments}
-        self._recent: deque[int] = deque()
-        self._seq = 0
         self._now = 0
         self._started = False
-        self.record_equity = record_equity
-        self.equity_ts: list[int] = []
-        self.equity_values: list[float] = []
-        self.bars_in_position = 0
 
     # --- StrategyContext ---------------------------------------------------------------------
     @property
@@ -118,7 +103,7 @@ class Engine:
         return TradingState.ACTIVE
 
     def target_long(self, symbol: str, reason: str = "signal") -> str | None:
-        if self.position(symbol) > ZERO or self._has_open(symbol, Side.BUY):
+        if self.position(symbol) > ZERO or self.ledger.has_open(symbol, Side.BUY):
             return None
         price = self._marks.get(symbol)
         if price is None:
@@ -140,10 +125,9 @@ class Engine:
         return self.place(symbol, Side.BUY, quantity, reason=reason)
 
     def target_flat(self, symbol: str, reason: str = "signal") -> str | None:
-        for order in tuple(self.open_orders.values()):
-            if order.request.symbol == symbol and order.request.side is Side.BUY:
-                self.cancel(order.cl_ord_id)
-        if symbol in self._exiting:
+        for order in self.ledger.open_on(symbol, Side.BUY):
+            self.cancel(order.cl_ord_id)
+        if symbol in self.exits.exiting:
             return None
         held = self.portfolio.available(self.instruments[symbol].base)
         quantity = self._sellable(symbol, held)
@@ -164,8 +148,7 @@ class Engine:
     ) -> str | None:
         instrument = self.instruments[symbol]
         mark = self._marks.get(symbol)
-        self._seq += 1
-        cl_ord_id = f"{self.config.order_id_prefix}-{self._seq}"
+        cl_ord_id = self.ledger.next_id()
         try:
             order = Order.create(
                 instrument,
@@ -190,7 +173,7 @@ class Engine:
         fee_rate = self.config.costs.fee_rate
         verdict = self._check(order, instrument, reference, fee_rate)
         if not verdict.approved:
-            self.refusals.append(Refusal(self._now, symbol, side, reason, verdict.failures))
+            self.ledger.refused(Refusal(self._now, symbol, side, reason, verdict.failures))
             return None
         try:
             self.portfolio.reserve(
@@ -199,17 +182,14 @@ class Engine:
         except InsufficientFundsError as exc:
             self._refuse(symbol, side, reason, "balance", str(exc))
             return None
-        order.submit()
-        self.orders[cl_ord_id] = order
-        self.open_orders[cl_ord_id] = order
-        self._recent.append(self._now)
+        self.ledger.sent(order, self._now)
         if side is Side.SELL:
-            self._exiting.add(symbol)
+            self.exits.sell_sent(symbol)
         self.venue.submit(order.request, self._now)
         return cl_ord_id
 
     def cancel(self, cl_ord_id: str) -> None:
-        if cl_ord_id in self.open_orders:
+        if cl_ord_id in self.ledger.open_orders:
             self.venue.cancel(cl_ord_id, self._now)
 
     # --- admin ------------------------------------------------------------------------------
@@ -270,18 +250,16 @@ class Engine:
         symbol, close = bar.symbol, bar.close
         self._marks[symbol] = close
         self.portfolio.mark(symbol, close)
-        atr = self._atr[symbol]
+        atr = self._atr[symbol]  # also refuses (KeyError) a bar of a pair it does not trade
         if self.config.uses_atr:
             atr.update(float(bar.high), float(bar.low), float(close))
-        if symbol in self._holding:
-            self.bars_in_position += 1
-            if symbol in self.exits:
-                self._check_exits(symbol, bar.low, bar.high)
+        exits = self.exits
+        holding = symbol in exits.holding
+        if holding and symbol in exits.levels:
+            self._check_exits(symbol, bar.low, bar.high)
         equity = self.portfolio.equity()
         self.guard.on_equity(now, equity)
-        if self.record_equity:
-            self.equity_ts.append(bar.end)
-            self.equity_values.append(float(equity))
+        self.recorder.on_bar(bar.end, equity, holding)
         self.strategy.on_bar(self, bar)
         self._drain()
 
@@ -291,7 +269,7 @@ class Engine:
         self._drain()
         self._marks[tick.symbol] = tick.price
         self.portfolio.mark(tick.symbol, tick.price)
-        if tick.symbol in self.exits:
+        if tick.symbol in self.exits.levels:
             self._check_exits(tick.symbol, tick.price, tick.price)
         self.guard.on_equity(tick.ts_ns, self.portfolio.equity())
         self.strategy.on_tick(self, tick)
@@ -306,22 +284,14 @@ class Engine:
             events = self.venue.poll()
 
     def _on_venue_event(self, event: VenueEvent) -> None:
-        order = self.orders.get(event.cl_ord_id)
+        order = self.ledger.orders.get(event.cl_ord_id)
         if order is None:
             return  # not ours (another process on the same key): reconciliation's job
         if isinstance(event, OrderFilled):
             self._on_fill(order, event.fill)
             return
-        if isinstance(event, OrderAccepted):
-            order.accept()
-        elif isinstance(event, OrderRejected):
-            if order.status is not OrderStatus.SUBMITTED:
-                return  # refers to another order with this id (a duplicate), not to ours
-            order.reject(event.reason)
-        elif isinstance(event, OrderCancelled):
-            order.cancel(event.reason)
-        elif isinstance(event, OrderExpired):
-            order.expire()
+        if not self.ledger.apply_status(order, event):
+            return  # refers to another order with this id (a duplicate), not to ours
         if order.status.is_terminal:
             self._finish(order)
         self.strategy.on_order_update(self, order)
@@ -329,33 +299,24 @@ class Engine:
     def _on_fill(self, order: Order, fill: Fill) -> None:
         if not self.portfolio.apply_fill(fill):
             return  # a replayed fill: booked already
-        order.apply_fill(fill.quantity, fill.price)
-        self.fills.append(fill)
+        self.ledger.book_fill(order, fill)
         symbol = fill.symbol
-        if self.position(symbol) <= ZERO:
-            self._holding.discard(symbol)
-            self.exits.pop(symbol, None)
-        else:
-            self._holding.add(symbol)
-        if fill.side is Side.BUY and symbol not in self.exits and self.config.exits is not None:
-            self.exits[symbol] = levels_for_entry(
-                self.instruments[symbol], self.config.exits, fill.price, self._atr_of(symbol)
-            )
+        atr = self._atr_of(symbol) if fill.side is Side.BUY else None
+        self.exits.on_fill(fill, self.position(symbol), atr)
         if order.status.is_terminal:
             self._finish(order)
         self.strategy.on_fill(self, fill)
 
     def _finish(self, order: Order) -> None:
-        self.open_orders.pop(order.cl_ord_id, None)
+        self.ledger.close(order)
         self.portfolio.release(order.cl_ord_id)
         if order.request.side is Side.SELL:
-            self._exiting.discard(order.request.symbol)
+            self.exits.sell_ended(order.request.symbol)
 
     # --- decisions ---------------------------------------------------------------------------
     def _check_exits(self, symbol: str, low: Decimal, high: Decimal) -> None:
-        levels, fired = on_price(self.instruments[symbol], self.exits[symbol], low, high)
-        self.exits[symbol] = levels
-        if fired is not None and symbol not in self._exiting:
+        fired = self.exits.on_price(symbol, low, high)
+        if fired is not None:
             self._exit(symbol, fired)
 
     def _exit(self, symbol: str, kind: ExitKind) -> None:
@@ -383,8 +344,8 @@ class Engine:
             instrument,
             trading_state=self.trading_state,
             marks=self._marks,
-            open_orders=len(self.open_orders),
-            recent=self._recent,
+            open_orders=len(self.ledger.open_orders),
+            recent=self.ledger.recent,
             now_ns=self._now,
             stale=self.stale,
         )
@@ -397,11 +358,6 @@ class Engine:
             fee_rate=fee_rate,
         )
 
-    def _has_open(self, symbol: str, side: Side) -> bool:
-        return any(
-            o.request.symbol == symbol and o.request.side is side for o in self.open_orders.values()
-        )
-
     def _refuse(self, symbol: str, side: Side, reason: str, rule: str, message: str) -> None:
         failure = RuleFailure(rule, message)
-        self.refusals.append(Refusal(self._now, symbol, side, reason, (failure,)))
+        self.ledger.refused(Refusal(self._now, symbol, side, reason, (failure,)))

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from aether.domain.bars import Bar
 from aether.marketdata.records import CandleRecord, CandleSource, TradeRecord
 
 NS = 1_000_000_000
@@ -27,11 +28,10 @@ def _candle(
 ) -> CandleRecord:
     ordered = sorted(trades, key=lambda t: (t.ts_ns, t.trade_id))
     prices = [t.price for t in ordered]
-    return CandleRecord(
+    bar = Bar(
         ordered[0].symbol,
-        interval_s,
-        source,
         start_s,
+        interval_s,
         prices[0],
         max(prices),
         min(prices),
@@ -39,6 +39,7 @@ def _candle(
         sum((t.quantity for t in ordered), Decimal(0)),
         len(ordered),
     )
+    return CandleRecord(bar, source)
 
 
 def candles_from_trades(
@@ -129,8 +130,8 @@ def reconcile(
     """Every field where the candles of the same (symbol, interval, start) differ, and every
     interval only one side has. Compare closed intervals only: an interval the builder saw
     only part of (the first after a subscribe or a gap) differs by construction."""
-    by_key = {(c.symbol, c.interval_s, c.start_s): c for c in received}
-    made = {(c.symbol, c.interval_s, c.start_s): c for c in built}
+    by_key = {(c.bar.symbol, c.bar.interval, c.bar.start): c.bar for c in received}
+    made = {(c.bar.symbol, c.bar.interval, c.bar.start): c.bar for c in built}
     found: list[CandleMismatch] = []
     for key in sorted(by_key.keys() | made.keys()):
         got, ours = by_key.get(key), made.get(key)

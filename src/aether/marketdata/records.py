@@ -1,7 +1,8 @@
-"""Rows of market data on their way to storage: trades, candles, gaps, reference prices.
+"""Rows of market data on their way to and from storage: trades, candles, gaps, references.
 
-Timestamps are UTC epoch nanoseconds (candles: epoch seconds of the interval's start), money
-is Decimal exactly as the venue printed it.
+Timestamps are UTC epoch nanoseconds (candles: a domain ``Bar``, in epoch seconds of the
+interval's start), money is Decimal exactly as the venue printed it. A *gap* here is data
+recorded as lost (a ``market_gaps`` row); holes found in a series are ``history_holes``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from decimal import Decimal
 from typing import Literal
 
 from aether.domain.bars import Bar
+from aether.domain.events import Tick
 
 TradeSource = Literal["ws", "rest"]
 #: Where a candle came from: Kraken's WebSocket ohlc channel, built from stored trades,
 #: Kraken's bulk OHLCVT CSV, or Kraken's REST OHLC.
 CandleSource = Literal["kraken-ws", "trades", "kraken-csv", "kraken-ohlc"]
-#: ``market_gaps.source`` of the holes the live ingest records (imports use ``import:<name>``).
+#: ``market_gaps.source`` of the gaps the live ingest records (imports use ``import:<name>``).
 INGEST_SOURCE = "ingest"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,27 +47,32 @@ class TradeRecord:
     side: Literal["buy", "sell"]
     source: TradeSource
 
+    @classmethod
+    def of_tick(cls, tick: Tick, source: TradeSource, symbol: str | None = None) -> TradeRecord:
+        """A domain ``Tick`` as a ``source`` row (of ``symbol``, else the tick's own).
+
+        ValueError when the tick has no trade id or no ``buy``/``sell`` side: without them
+        a print cannot be told apart from another, so it is not stored.
+        """
+        if tick.trade_id is None or tick.side not in ("buy", "sell"):
+            raise ValueError(f"trade of {symbol or tick.symbol} without id or side")
+        side: Literal["buy", "sell"] = "buy" if tick.side == "buy" else "sell"
+        return cls(
+            symbol or tick.symbol, tick.trade_id, tick.ts_ns, tick.price, tick.quantity, side,
+            source,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class CandleRecord:
-    symbol: str
-    interval_s: int
-    source: CandleSource
-    start_s: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: Decimal
-    trades: int
+    """A bar and where it came from: the ``candles`` row of (symbol, interval, source, start).
 
-    @classmethod
-    def of_bar(cls, bar: Bar, source: CandleSource, symbol: str | None = None) -> CandleRecord:
-        """A domain ``Bar`` as a ``source`` row (of ``symbol``, else the bar's own)."""
-        return cls(
-            symbol or bar.symbol, bar.interval, source, bar.start, bar.open, bar.high, bar.low,
-            bar.close, bar.volume, bar.trades,
-        )  # fmt: skip
+    The OHLCV values are the domain's :class:`~aether.domain.bars.Bar` (``start`` in epoch
+    seconds of the interval's start, ``interval`` in seconds); this adds only the source.
+    """
+
+    bar: Bar
+    source: CandleSource
 
 
 @dataclass(frozen=True, slots=True)

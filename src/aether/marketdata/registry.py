@@ -1,13 +1,14 @@
 """The instrument registry: Kraken's AssetPairs, filtered to spot USD pairs, in the database.
 
 A load asks Kraken (or the emulator) for ``AssetPairs``, keeps the tradable USD pairs through
-:func:`~aether.marketdata.asset_pairs.instruments_from_asset_pairs`, upserts them into
+:func:`~aether.venues.kraken.asset_pairs.instruments_from_asset_pairs`, upserts them into
 ``instruments`` with status ``online``, and records the load in ``instrument_refreshes``.
 A pair stored earlier that is no longer tradable keeps its row (orders and history refer to
 it) with a status saying why: ``skipped: <reason>`` when Kraken still lists it but it is not
 usable (e.g. its status is ``cancel_only``), ``not listed`` when Kraken no longer lists it.
 
-The registry loads on start and then every ``instrument_refresh_seconds``, and on demand
+The registry loads on start and then every ``refresh_seconds`` of its :class:`RegistryConfig`
+(the ``instrument_refresh_seconds`` setting), and on demand
 (``POST /api/v1/instruments/refresh``). A failed load changes no row; the error is kept for
 readiness and logs. Readiness is false until this process has loaded once, so a process
 never serves decisions from a table it has not confirmed against the venue.
@@ -27,11 +28,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.domain.instruments import Instrument
-from aether.marketdata.asset_pairs import PairsLoad, instruments_from_asset_pairs
 from aether.marketdata.pair_names import IN_ONLINE_REGISTRY, PairNames, kraken_symbol
 from aether.ops.logs import redact_text
-from aether.settings import Settings
+from aether.ops.retrying import RetryPolicy
 from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
+from aether.venues.kraken.asset_pairs import PairsLoad, instruments_from_asset_pairs
 from aether.venues.kraken.rest import KrakenRest
 from aether.venues.kraken.symbols import v2_asset
 
@@ -43,6 +44,17 @@ NOT_LISTED = "not listed"
 #: Fetches Kraken's AssetPairs ``result`` (injectable so a test can point at its own server).
 AssetPairsSource = Callable[[], Awaitable[Mapping[str, Any]]]
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryConfig:
+    """``rest_base``: where Kraken's REST API (or the emulator) answers ``AssetPairs``.
+    ``usd_stablecoin_quotes``: stablecoins whose pairs count as USD pairs.
+    ``refresh_seconds``: the wait between two scheduled loads."""
+
+    rest_base: str
+    usd_stablecoin_quotes: tuple[str, ...]
+    refresh_seconds: float
 
 
 class RegistryLoadError(RuntimeError):
@@ -122,7 +134,7 @@ class InstrumentRegistry:
 
     def __init__(
         self,
-        settings: Settings,
+        config: RegistryConfig,
         sessions: async_sessionmaker[AsyncSession],
         *,
         source: AssetPairsSource | None = None,
@@ -130,7 +142,7 @@ class InstrumentRegistry:
         retry_first: float = 1.0,
         retry_max: float = 60.0,
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._sessions = sessions
         self._source = source or self._fetch_asset_pairs
         self._clock = clock
@@ -148,7 +160,7 @@ class InstrumentRegistry:
 
     # --- loading ---------------------------------------------------------------------------
     async def _fetch_asset_pairs(self) -> Mapping[str, Any]:
-        async with KrakenRest(self._settings.kraken_rest_base, timeout=10.0, max_retries=1) as rest:
+        async with KrakenRest(self._config.rest_base, timeout=10.0, max_retries=1) as rest:
             result = await rest.public("AssetPairs")
         if not isinstance(result, Mapping):
             raise RegistryLoadError("AssetPairs answered something other than an object")
@@ -177,7 +189,7 @@ class InstrumentRegistry:
 
     async def _load_and_store(self) -> tuple[RefreshSummary, PairNames]:
         load = instruments_from_asset_pairs(
-            await self._source(), extra_usd_quotes=self._settings.usd_stablecoin_quotes
+            await self._source(), extra_usd_quotes=self._config.usd_stablecoin_quotes
         )
         at = self._clock()
         async with self._sessions() as session:
@@ -209,19 +221,20 @@ class InstrumentRegistry:
     # --- schedule --------------------------------------------------------------------------
     async def _run(self) -> None:
         """First load with backoff until it succeeds, then one load per refresh interval."""
-        delay = self._retry_first
-        while not self._loaded.is_set():
-            try:
-                await self.refresh()
-            except RegistryLoadError:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry_max)
+        first_load = RetryPolicy(
+            attempts=None, first_wait=self._retry_first, max_wait=self._retry_max
+        )
+        await first_load.run(self._load_unless_loaded, RegistryLoadError)
         while True:
-            await asyncio.sleep(self._settings.instrument_refresh_seconds)
+            await asyncio.sleep(self._config.refresh_seconds)
             try:
                 await self.refresh()
             except RegistryLoadError:
                 continue  # logged and reported by readiness; the next interval tries again
+
+    async def _load_unless_loaded(self) -> None:
+        if not self._loaded.is_set():  # a refresh on demand may have loaded meanwhile
+            await self.refresh()
 
     def start(self) -> None:
         """Start loading in the background (the API serves meanwhile)."""

@@ -1,7 +1,9 @@
-"""Data files shipped inside the package (history slices, the instrument snapshot).
+"""History slices shipped inside the package (Kraken OHLCVT CSV files).
 
 They live in ``aether/marketdata/data/`` and are found through ``importlib.resources`` so the
-lookup works from an installed package as well as from a source checkout. See docs/data.md.
+lookup works from an installed package as well as from a source checkout. The instrument
+snapshot is Kraken's, shipped with the adapter (``venues.kraken.instrument_snapshot``).
+See docs/data.md.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ _FOLDER = "data"
 
 
 def shipped_files() -> list[str]:
-    """Names of the shipped data files, sorted."""
+    """Names of the shipped history files, sorted."""
     folder = resources.files(_PACKAGE).joinpath(_FOLDER)
     if not folder.is_dir():
         return []
@@ -37,7 +39,7 @@ def shipped_data(name: str) -> Path:
     if name not in available:
         raise FileNotFoundError(
             f"no shipped market data file {name!r}; available: {', '.join(available) or 'none'}"
-            " (check that package-data includes marketdata/data/*.csv and *.json)"
+            " (check that package-data includes marketdata/data/*.csv)"
         )
     resource = resources.files(_PACKAGE).joinpath(_FOLDER).joinpath(name)
     # Callers hand the path to csv/json readers; a zipped install has no such path to give.

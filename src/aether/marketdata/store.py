@@ -93,26 +93,20 @@ async def copy_trades(conn: asyncpg.Connection, trades: Sequence[TradeRecord]) -
     )
 
 
+def _candle_row(candle: CandleRecord) -> tuple[object, ...]:
+    bar = candle.bar
+    return (
+        bar.symbol, bar.interval, candle.source, ns_to_datetime(bar.start * 1_000_000_000),
+        bar.open, bar.high, bar.low, bar.close, bar.volume, bar.trades,
+    )  # fmt: skip
+
+
 async def upsert_candles(conn: asyncpg.Connection, candles: Sequence[CandleRecord]) -> int:
     """Store candles; a candle of the same symbol, interval, source and start is replaced
     when its values differ (a WebSocket candle grows until its interval ends)."""
     if not candles:
         return 0
-    rows = [
-        (
-            c.symbol,
-            c.interval_s,
-            c.source,
-            ns_to_datetime(c.start_s * 1_000_000_000),
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            c.trades,
-        )
-        for c in candles
-    ]
+    rows = [_candle_row(c) for c in candles]
     cols = ", ".join(_CANDLE_COLUMNS)
     values = ("open", "high", "low", "close", "volume", "trades")
     merge = (

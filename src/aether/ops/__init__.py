@@ -1,1 +1,7 @@
-"""Operations: health and readiness, metrics, logging, local stack, the platform runtime."""
+"""Operations: health and readiness, metrics, logging, the local stack of embedded servers,
+and the servers' endpoints.
+
+An adapter layer: may import ``aether.settings``, ``aether.storage`` and the other adapters
+below the API; never ``aether.api``, ``aether.cli`` or ``aether.platform`` (the process
+wiring that uses these parts lives in ``aether.platform``).
+"""

@@ -53,6 +53,22 @@ class RiskLimits:
         # Normalise (lists from configuration become a tuple of frozensets) after validating.
         object.__setattr__(self, "correlated_groups", groups_from_config(self.correlated_groups))
 
+    def describe(self) -> str:
+        """The configured limits in one line (for a report), or ``none``."""
+        parts = [
+            f"{label} {value}{unit}"
+            for label, value, unit in (
+                ("max order", self.max_order_notional, " USD"),
+                ("max position", self.max_position_notional, " USD"),
+                ("max group exposure", self.max_group_exposure, " USD"),
+                ("max open orders", self.max_open_orders, ""),
+                ("max orders per minute", self.max_orders_per_minute, ""),
+                ("max daily drawdown", self.max_daily_drawdown, ""),
+            )
+            if value is not None
+        ]
+        return ", ".join(parts) or "none"
+
 
 def _positive_decimal(name: str, value: object) -> Decimal | None:
     if value is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -9,8 +11,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-from aether.audit.keys import SESSION_INFO_KEY, AuditKey
 
 
 def sqlalchemy_url(database_url: str) -> URL:
@@ -46,9 +46,11 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def session_factory(
-    engine: AsyncEngine, *, audit_key: AuditKey | None = None
+    engine: AsyncEngine, *, info: Mapping[str, object] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions of ``engine``; with ``audit_key`` they may append to and verify the audit log
-    (a session without it is refused there)."""
-    info = {SESSION_INFO_KEY: audit_key} if audit_key is not None else {}
-    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+    """Sessions of ``engine``, each carrying ``info`` in ``session.info``.
+
+    The audit log refuses a session that does not carry its key: build those with
+    ``info=aether.audit.keys.audit_session_info(key)``.
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))

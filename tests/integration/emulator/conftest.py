@@ -17,8 +17,8 @@ import httpx
 
 from aether.emulator.app import create_app
 from aether.emulator.runtime import EmulatorRuntime, build_runtime
-from aether.marketdata.snapshot import load_instrument_snapshot
-from aether.ops.platform import Sidecar, SidecarThread
+from aether.platform.sidecars import Sidecar, SidecarThread
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from aether.venues.kraken.signing import api_sign
 from tests.support.network import free_port
 

@@ -211,8 +211,8 @@ def test_batches_amends_and_edits(emulator: Emulator, tmp_path: Path) -> None:
 def test_the_registry_filter_keeps_the_emulators_usd_pairs(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    from aether.marketdata.asset_pairs import instruments_from_asset_pairs
-    from aether.marketdata.snapshot import load_instrument_snapshot
+    from aether.venues.kraken.asset_pairs import instruments_from_asset_pairs
+    from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
     async def pairs() -> Any:
         async with client(emulator, tmp_path) as rest:

@@ -38,9 +38,9 @@ from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
 from aether.engine.loop import Engine
 from aether.engine.portfolio import Portfolio
 from aether.engine.strategy import Strategy, StrategyContext
-from aether.marketdata.snapshot import load_instrument_snapshot
 from aether.risk.limits import RiskLimits
 from aether.risk.sizing import Costs
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from aether.venues.kraken.nonce import NonceStore
 from aether.venues.kraken.rest import Credentials, KrakenRest
 from aether.venues.kraken.symbols import altname_for_ws
@@ -378,8 +378,8 @@ def test_the_engine_trades_through_the_kraken_venue(emulator: Emulator, tmp_path
             return engine, strategy, await rest.private("Balance")
 
     engine, strategy, balance = asyncio.run(scenario())
-    assert strategy.placed is not None, engine.refusals
-    order = engine.orders[strategy.placed]
+    assert strategy.placed is not None, engine.ledger.refusals
+    order = engine.ledger.orders[strategy.placed]
     assert order.status is OrderStatus.FILLED
     assert engine.portfolio.total("XBT") == Decimal(balance["XXBT"]) == Decimal("0.001")
     spent = Decimal(100000) - engine.portfolio.total("USD")

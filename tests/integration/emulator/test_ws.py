@@ -15,8 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from aether.emulator.ws import OVERFLOW_CODE, OVERFLOW_REASON, QUEUE_LIMIT, Connection, Hub
-from aether.emulator.ws_book import checksum
+from aether.emulator.ws.book import checksum
+from aether.emulator.ws.server import OVERFLOW_CODE, OVERFLOW_REASON, QUEUE_LIMIT, Connection, Hub
 from aether.venues.kraken.book import LocalBook
 from tests.integration.emulator.conftest import Emulator, Kraken
 from tests.support.polling import eventually

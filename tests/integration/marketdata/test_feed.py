@@ -19,7 +19,8 @@ from aether.bus.streams import MARKET_STREAM
 from aether.bus.subjects import SUBSCRIPTIONS_CHANGED
 from aether.domain.events import BookSnapshot, Tick
 from aether.marketdata import wire
-from aether.marketdata.feed import MarketFeed
+from aether.marketdata.assembly import build_market_feed
+from aether.marketdata.feed.service import MarketFeed
 from aether.ops.endpoints import ServerUrls
 from aether.settings import Settings
 from tests.integration.emulator.conftest import Emulator
@@ -89,7 +90,7 @@ async def test_ingest_publishes_stores_and_changes_one_pair_at_a_time(
     await bus.subscribe("md.kraken.>", cb=collect)
     await barrier(bus, timeout=15)
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
+    feed = build_market_feed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])
@@ -150,7 +151,7 @@ async def test_the_same_trades_twice_are_stored_once(
     aether_urls: ServerUrls, tmp_path: Path
 ) -> None:
     await prepare_database(aether_urls.database_url, {})
-    feed = MarketFeed(
+    feed = build_market_feed(
         feed_settings(tmp_path, "http://127.0.0.1:9"), aether_urls, CollectorRegistry()
     )
     await feed.apply("XBTUSD", "BTC/USD", frozenset({"trade"}))  # not connected: state only
@@ -172,7 +173,7 @@ async def test_a_pair_without_data_turns_stale_then_fresh(
     await prepare_database(aether_urls.database_url, {})
     now = [0]
     settings = feed_settings(tmp_path, "http://127.0.0.1:9", market_stale_seconds=2.0)
-    feed = MarketFeed(settings, aether_urls, CollectorRegistry(), clock=lambda: now[0])
+    feed = build_market_feed(settings, aether_urls, CollectorRegistry(), clock=lambda: now[0])
     statuses: list[wire.WireMessage] = []
 
     async def collect(msg: Msg) -> None:
@@ -203,7 +204,7 @@ async def test_a_dropped_kraken_socket_is_a_gap_closed_when_data_returns(
 ) -> None:
     await prepare_database(aether_urls.database_url, {"XBTUSD": ["book"]})
     registry = CollectorRegistry()
-    feed = MarketFeed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
+    feed = build_market_feed(feed_settings(tmp_path, synthetic.url), aether_urls, registry)
     await feed.start()
     try:
         await eventually(lambda: feed.readiness()[0])

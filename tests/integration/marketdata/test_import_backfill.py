@@ -11,14 +11,15 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from aether.domain.bars import Bar
 from aether.marketdata.candle_builder import candles_from_trades
 from aether.marketdata.imports.backfill import backfill, backfill_pair
 from aether.marketdata.imports.errors import ImportInputError
 from aether.marketdata.imports.kraken_csv import import_kraken_csv
-from aether.marketdata.imports.kraken_trades import parse_trades_page
 from aether.marketdata.records import CandleRecord, TradeRecord, datetime_to_ns
 from aether.venues.kraken.rate_limit import Tier
 from aether.venues.kraken.rest import KrakenRest
+from aether.venues.kraken.trades_page import parse_trades_page
 from tests.integration.emulator.conftest import Emulator
 
 NS = 1_000_000_000
@@ -51,7 +52,8 @@ async def _window(emulator: Emulator) -> tuple[int, int]:
 def _venue_trades(emulator: Emulator, pair: str, since: int, until: int) -> list[TradeRecord]:
     result = emulator.public("Trades", pair=pair, since=since * NS - 1, count=1000)["result"]
     page = parse_trades_page(result, pair, KEYS[pair])
-    return [t for t in page.trades if t.ts_ns < until * NS]
+    trades = [TradeRecord.of_tick(t, "rest") for t in page.trades]
+    return [t for t in trades if t.ts_ns < until * NS]
 
 
 async def _stored_candles(conn: asyncpg.Connection, pair: str) -> list[CandleRecord]:
@@ -60,16 +62,18 @@ async def _stored_candles(conn: asyncpg.Connection, pair: str) -> list[CandleRec
     )
     return [
         CandleRecord(
-            pair,
-            r["interval_s"],
+            Bar(
+                pair,
+                datetime_to_ns(r["start"]) // NS,
+                r["interval_s"],
+                r["open"],
+                r["high"],
+                r["low"],
+                r["close"],
+                r["volume"],
+                r["trades"],
+            ),
             "trades",
-            datetime_to_ns(r["start"]) // NS,
-            r["open"],
-            r["high"],
-            r["low"],
-            r["close"],
-            r["volume"],
-            r["trades"],
         )
         for r in rows
     ]

@@ -8,9 +8,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from aether.marketdata.history import HistoryFormatError
 from aether.marketdata.imports.kraken_csv import import_kraken_csv
 from aether.marketdata.shipped import shipped_data
+from aether.venues.kraken.ohlcvt_csv import HistoryFormatError
 
 SLICE = shipped_data("kraken_XBTUSD_60.csv")
 

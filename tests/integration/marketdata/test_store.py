@@ -7,8 +7,15 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
+from aether.domain.bars import Bar
 from aether.marketdata import store
-from aether.marketdata.records import CandleRecord, GapRecord, ReferencePrice, TradeRecord
+from aether.marketdata.records import (
+    CandleRecord,
+    CandleSource,
+    GapRecord,
+    ReferencePrice,
+    TradeRecord,
+)
 
 NS = 1_000_000_000
 
@@ -41,19 +48,10 @@ async def test_trades_twice_add_nothing_the_second_time(conn: asyncpg.Connection
     assert price == Decimal("50000.1")
 
 
-def _candle(start: int, close: str, source: str = "kraken-ws") -> CandleRecord:
-    return CandleRecord(
-        "XBTUSD",
-        60,
-        source,
-        start,
-        Decimal("1"),
-        Decimal("3"),
-        Decimal("1"),
-        Decimal(close),
-        Decimal("2"),
-        4,
-    )  # type: ignore[arg-type]
+def _candle(start: int, close: str, source: CandleSource = "kraken-ws") -> CandleRecord:
+    one, two, three = Decimal("1"), Decimal("2"), Decimal("3")
+    bar = Bar("XBTUSD", start, 60, one, three, one, Decimal(close), two, 4)
+    return CandleRecord(bar, source)
 
 
 async def test_candles_update_only_when_values_change(conn: asyncpg.Connection) -> None:

@@ -207,6 +207,14 @@ def test_report_shows_spec_summary_and_round_trips(tmp_path: Path) -> None:
         assert text in html, text  # fmt: skip
 
 
+def test_report_names_the_risk_limits_the_run_had(tmp_path: Path) -> None:
+    assert "<dt>Risk limits</dt><dd>none</dd>" in report_html(tmp_path)
+    base = result()
+    limited = replace(base, spec=replace(base.spec, risk="account <Co>: max order 250.00 USD"))
+    html = report_html(tmp_path, limited)
+    assert "<dt>Risk limits</dt><dd>account &lt;Co&gt;: max order 250.00 USD</dd>" in html
+
+
 def test_report_caps_the_round_trip_table(tmp_path: Path) -> None:
     many = trips(MAX_TABLE_ROWS + 20)
     html = report_html(tmp_path, result(many))

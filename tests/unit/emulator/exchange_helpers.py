@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aether.domain.instruments import FeeSchedule, FeeTier, Instrument
-from aether.emulator.matching import Exchange, PlaceResult
-from aether.emulator.orders import OrderRequest
+from aether.emulator.exchange.matching import Exchange, PlaceResult
+from aether.emulator.exchange.orders import OrderRequest
 
 D = Decimal
 SECOND = 1_000_000_000

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from aether.emulator.errors import (
+from aether.emulator.exchange.errors import (
     INSUFFICIENT_FUNDS,
     TICK_SIZE_CHECK_FAILED,
     UNKNOWN_ORDER,
     ExchangeError,
 )
-from aether.emulator.matching import POST_ONLY_REJECTED, Exchange
-from aether.emulator.orders import OrderStatus
+from aether.emulator.exchange.matching import POST_ONLY_REJECTED, Exchange
+from aether.emulator.exchange.orders import OrderStatus
 from tests.unit.emulator.exchange_helpers import (
     HOLD_FACTOR,
     T0,

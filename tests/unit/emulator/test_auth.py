@@ -10,15 +10,15 @@ import urllib.parse
 
 import pytest
 
-from aether.emulator.auth import (
+from aether.emulator.rest.auth import (
     INVALID_ARGUMENTS,
     INVALID_KEY,
     INVALID_NONCE,
     INVALID_SIGNATURE,
     AuthError,
-    NonceLedger,
     authenticate,
 )
+from aether.emulator.runtime import NonceLedger
 
 SECRET = bytes(range(64))
 KEYS = {"key-1": SECRET, "key-2": bytes(64)}

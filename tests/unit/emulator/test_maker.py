@@ -4,13 +4,13 @@ costs (a tick that fell behind must stay cheap, or the emulator starves its own 
 from __future__ import annotations
 
 from aether.domain.instruments import Instrument
-from aether.emulator.maker import HOUSE_BALANCE, BookShape, PairFeed
-from aether.emulator.market import PairGrid
-from aether.emulator.market_replay import BarReplay, shipped_bars
-from aether.emulator.matching import Exchange, PlaceResult
-from aether.emulator.orders import OrderRequest
+from aether.emulator.exchange.matching import Exchange, PlaceResult
+from aether.emulator.exchange.orders import OrderRequest
+from aether.emulator.market.generator import PairGrid
+from aether.emulator.market.maker import HOUSE_BALANCE, BookShape, PairFeed
+from aether.emulator.market.replay import BarReplay, shipped_bars
 from aether.emulator.runtime import build_runtime
-from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from tests.unit.emulator.exchange_helpers import SECOND, T0, funded, order, xbtusd
 
 SPEED = 3600.0  # an hour bar a second: about 20 trades a second

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from aether.emulator.market import MarketConfigError, PairGrid
+from aether.emulator.market.generator import MarketConfigError, PairGrid
 
 GRID = PairGrid("XBT/USD", D("0.1"), 8)
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from aether.domain.events import BookLevel
 from aether.domain.orders import Side
-from aether.emulator.market import MarketConfigError, PairGrid
-from aether.emulator.market_book import (
+from aether.emulator.market.generator import MarketConfigError, PairGrid
+from aether.emulator.market.maker_book import (
     Book,
     BookDiff,
     DepthProfile,

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from aether.emulator.errors import ExchangeError
-from aether.emulator.orders import OrderType, Side
+from aether.emulator.exchange.errors import ExchangeError
+from aether.emulator.exchange.orders import OrderType, Side
 from tests.unit.emulator.exchange_helpers import T0, D, funded, new_exchange, order
 
 

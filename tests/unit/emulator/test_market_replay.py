@@ -10,8 +10,13 @@ import pytest
 
 from aether.domain.bars import Bar
 from aether.domain.orders import Side
-from aether.emulator.market import MarketConfigError, MarketGenerator, MarketStep, PairGrid
-from aether.emulator.market_replay import BarReplay, parse_ohlcvt, replay_bar, shipped_bars
+from aether.emulator.market.generator import (
+    MarketConfigError,
+    MarketGenerator,
+    MarketStep,
+    PairGrid,
+)
+from aether.emulator.market.replay import BarReplay, parse_ohlcvt, replay_bar, shipped_bars
 
 NS = 1_000_000_000
 HOUR = 3600

@@ -12,8 +12,14 @@ from itertools import islice, pairwise
 
 import pytest
 
-from aether.emulator.market import MarketConfigError, MarketGenerator, MarketStep, PairGrid, Regime
-from aether.emulator.market_synthetic import (
+from aether.emulator.market.generator import (
+    MarketConfigError,
+    MarketGenerator,
+    MarketStep,
+    PairGrid,
+    Regime,
+)
+from aether.emulator.market.synthetic import (
     DEFAULT_REGIMES,
     RegimeParams,
     SyntheticConfig,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from aether.emulator.errors import INSUFFICIENT_FUNDS, ExchangeError
-from aether.emulator.orders import OrderStatus
+from aether.emulator.exchange.errors import INSUFFICIENT_FUNDS, ExchangeError
+from aether.emulator.exchange.orders import OrderStatus
 from tests.unit.emulator.exchange_helpers import (
     HOLD_FACTOR,
     SECOND,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aether.emulator.errors import ExchangeError
-from aether.emulator.orders import ExecType, OrderStatus, TimeInForce
+from aether.emulator.exchange.errors import ExchangeError
+from aether.emulator.exchange.orders import ExecType, OrderStatus, TimeInForce
 from tests.unit.emulator.exchange_helpers import (
     SECOND,
     T0,

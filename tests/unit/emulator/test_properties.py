@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aether.emulator.errors import ExchangeError
-from aether.emulator.matching import Exchange
-from aether.emulator.orders import OrderRequest
+from aether.emulator.exchange.errors import ExchangeError
+from aether.emulator.exchange.matching import Exchange
+from aether.emulator.exchange.orders import OrderRequest
 from tests.unit.emulator.exchange_helpers import SECOND, T0, D, new_exchange
 
 PRICES = [f"{p / 10:.1f}" for p in range(499_900, 500_101, 25)]  # 49990.0 .. 50010.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from aether.emulator.errors import ExchangeError
+from aether.emulator.exchange.errors import ExchangeError
 from aether.emulator.rate_limits import (
     ORDER_RATE_LIMIT_EXCEEDED,
     RATE_LIMIT_EXCEEDED,

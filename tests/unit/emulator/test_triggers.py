@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aether.emulator.matching import Exchange
-from aether.emulator.orders import ExecType, OrderStatus, OrderType
+from aether.emulator.exchange.matching import Exchange
+from aether.emulator.exchange.orders import ExecType, OrderStatus, OrderType
 from tests.unit.emulator.exchange_helpers import T0, D, funded, new_exchange, order, txid_of
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from aether.emulator.errors import ExchangeError
-from aether.emulator.matching import Exchange
-from aether.emulator.orders import OrderRequest, OrderStatus
+from aether.emulator.exchange.errors import ExchangeError
+from aether.emulator.exchange.matching import Exchange
+from aether.emulator.exchange.orders import OrderRequest, OrderStatus
 from tests.unit.emulator.exchange_helpers import T0, D, funded, new_exchange, order, txid_of
 
 

@@ -16,7 +16,7 @@ from aether.engine.portfolio import Portfolio
 from aether.engine.strategy import Strategy, StrategyContext
 from aether.risk.limits import RiskLimits
 from aether.risk.sizing import Costs
-from aether.venues.sim import SimBroker
+from aether.venues.sim.broker import SimBroker
 
 HOUR = 3600
 Action = Callable[[StrategyContext, Bar], object]

@@ -35,7 +35,7 @@ def test_decided_on_close_filled_at_next_open_with_exact_fees_and_cash() -> None
          bar(2, "104", "104", "103", "103")],
         market=venue,
     )  # fmt: skip
-    buy, sell = engine.fills
+    buy, sell = engine.ledger.fills
     # Half the cash at the close (100) with the 0.4 % taker fee: floor(500 / 100.4) to the lot.
     assert (buy.side, buy.quantity, buy.price, buy.fee) == (
         Side.BUY, D("4.98007968"), D("101"), D("2.01195219")
@@ -53,20 +53,22 @@ def test_decided_on_close_filled_at_next_open_with_exact_fees_and_cash() -> None
     assert strategy.started
     assert strategy.bars == [0, 1, 2]
     assert strategy.fills == [buy, sell]
-    assert all(o.status is OrderStatus.FILLED for o in engine.orders.values())
-    (trip,) = round_trips(engine.fills, {o: "signal" for o in engine.orders}, {"XBTUSD": XBT})
+    assert all(o.status is OrderStatus.FILLED for o in engine.ledger.orders.values())
+    (trip,) = round_trips(
+        engine.ledger.fills, {o: "signal" for o in engine.ledger.orders}, {"XBTUSD": XBT}
+    )
     assert trip.pnl == D("10.85657370")
     assert trip.exit_reason == "signal"
-    assert engine.bars_in_position == 1  # held at the close of bar 1 only
-    assert engine.equity_ts == [HOUR, 2 * HOUR, 3 * HOUR]
-    assert engine.equity_values[-1] == float(D("1010.85657370"))
+    assert engine.recorder.bars_in_position == 1  # held at the close of bar 1 only
+    assert engine.recorder.ts == [HOUR, 2 * HOUR, 3 * HOUR]
+    assert engine.recorder.values[-1] == float(D("1010.85657370"))
 
 
 def test_target_long_is_idempotent_while_entering_or_holding() -> None:
     strategy = Scripted({0: long_, 1: long_, 2: long_})
     engine, venue = engine_for(XBT, strategy, fixed("0.5"))
     engine.run([bar(h, "100", "101", "99", "100") for h in range(4)], market=venue)
-    assert len(engine.fills) == 1
+    assert len(engine.ledger.fills) == 1
     assert strategy.results[1] is None
     assert strategy.results[2] is None
 
@@ -80,12 +82,12 @@ def test_stop_loss_exit_fires_on_the_bar_low_and_sells_at_the_next_open() -> Non
          bar(2, "99", "99", "94.9", "96"), bar(3, "95.5", "97", "95", "96")],
         market=venue,
     )  # fmt: skip
-    buy, sell = engine.fills
+    buy, sell = engine.ledger.fills
     assert buy.price == D("100")
-    assert engine.exits == {}
+    assert engine.exits.levels == {}
     assert sell.price == D("95.5")
     assert sell.quantity == buy.quantity
-    reasons = {cl: o.request.tags.reason for cl, o in engine.orders.items()}
+    reasons = {cl: o.request.tags.reason for cl, o in engine.ledger.orders.items()}
     assert reasons[sell.cl_ord_id] == "stop_loss"
 
 
@@ -96,14 +98,14 @@ def test_take_profit_exit_and_levels_from_the_entry_fill() -> None:
     engine.run(
         [bar(0, "100", "100", "100", "100"), bar(1, "200", "201", "199", "200")], market=venue
     )
-    levels = engine.exits["XBTUSD"]
+    levels = engine.exits.levels["XBTUSD"]
     assert (levels.stop_loss, levels.take_profit) == (D("190.0"), D("220.0"))
     engine.run(
         [bar(2, "200", "221", "200", "215"), bar(3, "214", "214", "210", "212")], market=venue
     )
-    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL]
-    reasons = {cl: o.request.tags.reason for cl, o in engine.orders.items()}
-    assert reasons[engine.fills[1].cl_ord_id] == "take_profit"
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY, Side.SELL]
+    reasons = {cl: o.request.tags.reason for cl, o in engine.ledger.orders.items()}
+    assert reasons[engine.ledger.fills[1].cl_ord_id] == "take_profit"
 
 
 def test_volatility_sizing_risks_the_configured_share_of_equity_to_the_stop() -> None:
@@ -115,7 +117,7 @@ def test_volatility_sizing_risks_the_configured_share_of_equity_to_the_stop() ->
         [bar(0, "100", "100", "100", "100"), bar(1, "100", "100", "100", "100")], market=venue
     )
     # 1 % of 1000 over (100 * 1.004 - 95 * 0.996) per unit, floored to the lot.
-    assert engine.fills[0].quantity == D("1.73010380")
+    assert engine.ledger.fills[0].quantity == D("1.73010380")
 
 
 def test_max_order_notional_caps_the_sized_entry() -> None:
@@ -123,7 +125,7 @@ def test_max_order_notional_caps_the_sized_entry() -> None:
     engine.run(
         [bar(0, "100", "100", "100", "100"), bar(1, "100", "100", "100", "100")], market=venue
     )
-    (buy,) = engine.fills
+    (buy,) = engine.ledger.fills
     assert buy.quantity * D("100") * D("1.004") <= D("200")
     assert buy.quantity == D("1.99203187")
 
@@ -139,7 +141,7 @@ def test_refusals_list_every_failed_rule_and_nothing_reaches_the_venue() -> None
     first, second = engine.strategy.results[0]  # type: ignore[attr-defined]
     assert first is not None
     assert second is None
-    (refusal,) = engine.refusals
+    (refusal,) = engine.ledger.refusals
     assert {f.rule for f in refusal.failures} >= {"max_open_orders", "balance"}
     assert [o.cl_ord_id for o in venue.open_orders()] == [first]
     assert engine.portfolio.reserved("USD") == D("50") * D("1.004")
@@ -156,9 +158,9 @@ def test_cancel_releases_the_reservation_and_reports_the_update() -> None:
     engine, venue = engine_for(XBT, strategy, fixed())
     engine.run([bar(0, "100", "100", "100", "100"), bar(1, "100", "100", "90", "95")], market=venue)
     cl = strategy.results[0]
-    assert engine.orders[cl].status is OrderStatus.CANCELLED
+    assert engine.ledger.orders[cl].status is OrderStatus.CANCELLED
     assert engine.portfolio.reserved("USD") == 0
-    assert not engine.open_orders
+    assert not engine.ledger.open_orders
     assert strategy.updates == [(cl, "accepted"), (cl, "cancelled")]
 
 
@@ -177,11 +179,11 @@ def test_daily_drawdown_halts_entries_until_the_next_utc_day() -> None:
     ]
     engine.run(bars[:4], market=venue)
     assert engine.trading_state is TradingState.HALTED
-    assert len(engine.fills) == 1  # the halted account neither sells (flat) nor buys again
-    assert {f.rule for r in engine.refusals for f in r.failures} == {"trading_state"}
+    assert len(engine.ledger.fills) == 1  # the halted account neither sells (flat) nor buys again
+    assert {f.rule for r in engine.ledger.refusals for f in r.failures} == {"trading_state"}
     engine.run(bars[4:], market=venue)
     assert engine.trading_state is TradingState.ACTIVE
-    assert [f.side for f in engine.fills] == [Side.BUY]  # still long: no new entry needed
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY]  # still long: no new entry needed
 
 
 def test_reducing_state_allows_only_risk_reducing_orders() -> None:
@@ -190,8 +192,8 @@ def test_reducing_state_allows_only_risk_reducing_orders() -> None:
     engine.run([bar(0, "100", "100", "100", "100")], market=venue)
     engine.set_trading_state(TradingState.REDUCING)
     engine.run([bar(h, "100", "100", "100", "100") for h in (1, 2, 3)], market=venue)
-    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL]
-    (refusal,) = engine.refusals
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY, Side.SELL]
+    (refusal,) = engine.ledger.refusals
     assert refusal.side is Side.BUY
     assert refusal.failures[0].rule == "trading_state"
 
@@ -201,18 +203,18 @@ def test_a_stale_pair_takes_no_new_entries_but_may_exit() -> None:
     engine, venue = engine_for(XBT, strategy, fixed("0.5"))
     flat_bar = [bar(h, "100", "100", "100", "100") for h in range(6)]
     engine.run(flat_bar[:2], market=venue)
-    assert [f.side for f in engine.fills] == [Side.BUY]
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY]
     stale = MarketDataStale("XBTUSD", 2 * HOUR * NS, 2 * HOUR * NS)
     engine.run([stale, flat_bar[2], flat_bar[3]], market=venue)
     assert engine.stale == {"XBTUSD"}
     # The flat (a reducing sell) went through while stale; the new entry did not.
-    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL]
-    (refusal,) = engine.refusals
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY, Side.SELL]
+    (refusal,) = engine.ledger.refusals
     assert refusal.side is Side.BUY
     assert [f.rule for f in refusal.failures] == ["stale_market_data"]
     engine.run([MarketDataFresh("XBTUSD", 4 * HOUR * NS), flat_bar[4], flat_bar[5]], venue)
     assert engine.stale == set()
-    assert [f.side for f in engine.fills] == [Side.BUY, Side.SELL, Side.BUY]
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY, Side.SELL, Side.BUY]
 
 
 def test_ticks_drive_the_same_loop() -> None:
@@ -226,7 +228,7 @@ def test_ticks_drive_the_same_loop() -> None:
     engine.on_tick(ticks[0])
     cl = engine.target_long("XBTUSD")
     engine.run(ticks[1:], market=venue)
-    (fill,) = engine.fills
+    (fill,) = engine.ledger.fills
     assert fill.cl_ord_id == cl
     assert fill.price == D("101")
     assert fill.ts_ns == NS
@@ -243,9 +245,9 @@ def test_a_replayed_fill_is_booked_once() -> None:
     cash = engine.portfolio.cash
     from aether.domain.events import OrderFilled
 
-    engine._on_venue_event(OrderFilled(engine.fills[0]))
+    engine._on_venue_event(OrderFilled(engine.ledger.fills[0]))
     assert engine.portfolio.cash == cash
-    assert len(engine.fills) == 1
+    assert len(engine.ledger.fills) == 1
 
 
 def test_config_refuses_volatility_sizing_without_exits() -> None:

@@ -17,7 +17,7 @@ from aether.engine.portfolio import Portfolio
 from aether.engine.strategy import Strategy, StrategyContext
 from aether.risk.limits import RiskLimits
 from aether.risk.sizing import Costs
-from aether.venues.sim import SimBroker
+from aether.venues.sim.broker import SimBroker
 from tests.unit.domain.conftest import make_instrument
 
 XBT = make_instrument()
@@ -40,7 +40,7 @@ class Recording:
         assert mark is not None
         held = self.engine.position(request.symbol)
         # The engine counts the order as open before it sends it.
-        self.sent.append((request, mark, held, len(self.engine.open_orders), now_ns))
+        self.sent.append((request, mark, held, len(self.engine.ledger.open_orders), now_ns))
         self.inner.submit(request, now_ns)
 
     def cancel(self, cl_ord_id: str, now_ns: int) -> None:

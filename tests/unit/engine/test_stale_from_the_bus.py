@@ -21,10 +21,10 @@ def test_a_stale_status_off_the_bus_blocks_entries_until_fresh() -> None:
     stale = wire.decode(wire.encode_status(MarketDataStale("XBTUSD", 0, HOUR * NS), "no data"))
     assert isinstance(stale.event, MarketDataStale)
     engine.run([stale.event, bar(1, "100", "100", "100", "100")], market=venue)
-    assert [f.rule for r in engine.refusals for f in r.failures] == ["stale_market_data"]
+    assert [f.rule for r in engine.ledger.refusals for f in r.failures] == ["stale_market_data"]
 
     fresh = wire.decode(wire.encode_status(MarketDataFresh("XBTUSD", 2 * HOUR * NS)))
     assert isinstance(fresh.event, MarketDataFresh)
     flat = [bar(h, "100", "100", "100", "100") for h in (2, 3, 4)]
     engine.run([fresh.event, *flat], market=venue)
-    assert [f.side for f in engine.fills] == [Side.BUY]
+    assert [f.side for f in engine.ledger.fills] == [Side.BUY]

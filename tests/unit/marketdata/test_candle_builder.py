@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from aether.domain.bars import Bar
 from aether.marketdata.candle_builder import (
     CandleAccumulator,
     candles_from_trades,
     interval_start,
     reconcile,
 )
-from aether.marketdata.records import CandleRecord, TradeRecord
+from aether.marketdata.records import CandleRecord, CandleSource, TradeRecord
 
 NS = 1_000_000_000
 
@@ -34,8 +35,8 @@ def test_candles_skip_intervals_without_trades_and_order_by_time_then_id() -> No
         trade(9, 200, "90", "2"),  # interval 180; 60 and 120 had no trades
     ]
     candles = candles_from_trades(trades, 60)
-    assert [c.start_s for c in candles] == [0, 180]
-    first = candles[0]
+    assert [c.bar.start for c in candles] == [0, 180]
+    first = candles[0].bar
     assert (first.open, first.high, first.low, first.close) == (
         Decimal("99"),
         Decimal("103"),
@@ -44,13 +45,13 @@ def test_candles_skip_intervals_without_trades_and_order_by_time_then_id() -> No
     )
     assert first.volume == Decimal("2.5")
     assert first.trades == 3
-    assert candles[1].trades == 1
+    assert candles[1].bar.trades == 1
     assert candles[1].source == "trades"
 
 
 def test_candles_keep_pairs_apart() -> None:
     candles = candles_from_trades([trade(1, 5, "1"), trade(1, 5, "2", symbol="ETHUSD")], 60)
-    assert [(c.symbol, c.close) for c in candles] == [
+    assert [(c.bar.symbol, c.bar.close) for c in candles] == [
         ("ETHUSD", Decimal("2")),
         ("XBTUSD", Decimal("1")),
     ]
@@ -61,33 +62,27 @@ def test_accumulator_closes_an_interval_when_a_later_print_arrives() -> None:
     assert acc.add(trade(1, 1, "10")) == []
     assert acc.add(trade(2, 59, "12")) == []
     closed = acc.add(trade(3, 61, "11"))
-    assert [(c.start_s, c.open, c.close, c.trades) for c in closed] == [
+    assert [(c.bar.start, c.bar.open, c.bar.close, c.bar.trades) for c in closed] == [
         (0, Decimal("10"), Decimal("12"), 2)
     ]
     assert acc.add(trade(4, 30, "1")) == []  # late: interval 0 is closed
     assert acc.late == 1
     current = acc.current()
     assert current is not None
-    assert current.start_s == 60
-    assert [c.start_s for c in acc.flush()] == [60]
+    assert current.bar.start == 60
+    assert [c.bar.start for c in acc.flush()] == [60]
     assert acc.current() is None
     with pytest.raises(ValueError, match="ETHUSD"):
         acc.add(trade(5, 1, "1", symbol="ETHUSD"))
 
 
-def _candle(start: int, close: str, trades: int = 2, source: str = "kraken-ws") -> CandleRecord:
+def _candle(
+    start: int, close: str, trades: int = 2, source: CandleSource = "kraken-ws"
+) -> CandleRecord:
+    one, two, three = Decimal("1"), Decimal("2"), Decimal("3")
     return CandleRecord(
-        "XBTUSD",
-        60,
-        source,
-        start,
-        Decimal("1"),
-        Decimal("2"),
-        Decimal("1"),
-        Decimal(close),
-        Decimal("3"),
-        trades,
-    )  # type: ignore[arg-type]
+        Bar("XBTUSD", start, 60, one, two, one, Decimal(close), three, trades), source
+    )
 
 
 def test_reconcile_reports_differences_and_one_sided_intervals() -> None:

@@ -49,7 +49,7 @@ def test_a_threshold_must_be_positive() -> None:
 
 
 def test_open_gaps_open_once_close_with_an_end_and_close_when_forgotten() -> None:
-    from aether.marketdata.feed_gaps import OpenGaps
+    from aether.marketdata.feed.gaps import OpenGaps
 
     gaps = OpenGaps()
     first = gaps.open("XBTUSD", "trade", 10, "websocket: connection lost")

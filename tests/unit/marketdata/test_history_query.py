@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aether.marketdata.history_query import (
+from aether.marketdata.history_query import MissingRun, missing_runs
+from aether.marketdata.history_request import (
     MAX_INTERVAL_S,
     HistoryQueryError,
-    MissingRun,
     check_symbol,
-    missing_runs,
     parse_interval,
 )
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
-from aether.marketdata.asset_pairs import instruments_from_asset_pairs
 from aether.marketdata.registry import (
     NOT_LISTED,
     ONLINE,
@@ -15,6 +14,7 @@ from aether.marketdata.registry import (
     retired_statuses,
     ws_symbol_for,
 )
+from aether.venues.kraken.asset_pairs import instruments_from_asset_pairs
 
 AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 

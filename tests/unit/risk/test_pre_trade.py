@@ -315,6 +315,18 @@ def test_limits_validate_and_normalise_groups() -> None:
         RiskLimits(correlated_groups=(MAJORS, frozenset({"ETHUSD", "SOLUSD"})))
 
 
+def test_limits_describe_themselves_for_a_report() -> None:
+    assert RiskLimits().describe() == "none"
+    limits = RiskLimits(
+        max_order_notional=D("250.00"), max_group_exposure=D(9000), max_open_orders=3,
+        max_orders_per_minute=10, max_daily_drawdown=D("0.05"),
+    )  # fmt: skip
+    assert limits.describe() == (
+        "max order 250.00 USD, max group exposure 9000 USD, max open orders 3, "
+        "max orders per minute 10, max daily drawdown 0.05"
+    )
+
+
 # --- property: the verdict is exactly the set of broken limits ------------------------
 LOT, TICK = XBT.lot_size, XBT.tick_size
 # Mostly plausible values, so that many orders pass; each limit is often set right at (or

@@ -19,7 +19,7 @@ from aether.domain.events import (
 )
 from aether.domain.executions import Fill, Liquidity
 from aether.domain.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from aether.venues.sim import SimBroker
+from aether.venues.sim.broker import SimBroker
 from tests.unit.domain.conftest import make_instrument
 
 NS = 1_000_000_000

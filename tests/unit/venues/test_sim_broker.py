@@ -24,8 +24,8 @@ from aether.domain.events import (
 from aether.domain.executions import Fill, Liquidity
 from aether.domain.instruments import FeeSchedule, FeeTier
 from aether.domain.orders import Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from aether.venues.sim import SimBroker
-from aether.venues.sim_fills import Slippage
+from aether.venues.sim.broker import SimBroker
+from aether.venues.sim.fills import Slippage
 from tests.unit.domain.conftest import make_instrument
 
 NS = 1_000_000_000

@@ -7,7 +7,7 @@ import pytest
 from aether.domain.bars import Bar
 from aether.domain.executions import Liquidity
 from aether.domain.orders import Order, OrderType, Side, TimeInForce
-from aether.venues.sim_fills import BarMatcher, Slippage, WorkingOrder
+from aether.venues.sim.fills import BarMatcher, Slippage, WorkingOrder
 from tests.unit.domain.conftest import make_instrument
 
 XBT = make_instrument()

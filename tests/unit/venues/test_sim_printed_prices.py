@@ -15,8 +15,8 @@ from aether.domain.bars import Bar
 from aether.domain.events import BookLevel, BookSnapshot, OrderAccepted, OrderFilled, Tick
 from aether.domain.executions import Fill, Liquidity
 from aether.domain.orders import Order, OrderType, Side
-from aether.venues.sim import SimBroker
-from aether.venues.sim_fills import BarMatcher, Slippage, WorkingOrder
+from aether.venues.sim.broker import SimBroker
+from aether.venues.sim.fills import BarMatcher, Slippage, WorkingOrder
 from tests.unit.domain.conftest import make_instrument
 
 NS = 1_000_000_000

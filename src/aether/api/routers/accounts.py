@@ -10,7 +10,12 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aether.accounts import service as accounts
-from aether.accounts.config import AccountConfig, AccountConfigPatch
+from aether.accounts.config import (
+    AccountConfig,
+    AccountConfigPatch,
+    StoredConfigError,
+    stored_config,
+)
 from aether.api.deps import (
     AdministeredAccount,
     Caller,
@@ -49,11 +54,18 @@ class AccountOut(BaseModel):
             mode=row.mode,
             base_currency=row.base_currency,
             status=row.status,
-            config=AccountConfig.model_validate(row.config),
+            config=_config_of(row),
             created_at=row.created_at,
             updated_at=row.updated_at,
             role=role,
         )
+
+
+def _config_of(row: AccountRow) -> AccountConfig:
+    try:
+        return stored_config(row.config)
+    except StoredConfigError as exc:
+        raise ApiError(409, "unsupported_configuration", f"account {row.name}: {exc}") from exc
 
 
 class AccountCreate(BaseModel):
@@ -64,7 +76,7 @@ class AccountCreate(BaseModel):
     config: AccountConfig | None = None
 
 
-@router.get("", summary="Accounts the caller has a grant on")
+@router.get("", summary="Accounts the caller has a grant on", responses=error_responses(409))
 async def list_accounts(principal: Caller, session: Session) -> list[AccountOut]:
     rows = await accounts.list_accounts(session, principal.grants.keys())
     return [AccountOut.of(r, principal.role_on(r.id)) for r in rows]
@@ -90,21 +102,24 @@ async def create_account(body: AccountCreate, admin: PlatformAdmin, session: Ses
     return AccountOut.of(row, Role.ADMIN)
 
 
-@router.get("/{account_id}", summary="One account", responses=error_responses(403, 404, 422))
+@router.get("/{account_id}", summary="One account", responses=error_responses(403, 404, 409, 422))
 async def get_account(account: ViewableAccount, principal: Caller) -> AccountOut:
     return AccountOut.of(account, principal.role_on(account.id))
 
 
 @router.patch(
     "/{account_id}/config",
-    summary="Change trading, risk or hedge configuration",
-    responses=error_responses(400, 403, 404, 413, 422),
+    summary="Change trading or risk configuration",
+    responses=error_responses(400, 403, 404, 409, 413, 422),
 )
 async def update_config(
     account: AdministeredAccount, body: AccountConfigPatch, principal: Caller, session: Session
 ) -> AccountOut:
     try:
         await accounts.update_config(session, account, body, actor=principal.actor)
+    except StoredConfigError as exc:
+        message = f"account {account.name}: {exc}"
+        raise ApiError(409, "unsupported_configuration", message) from exc
     except ValidationError as exc:
         fields = [
             {"field": "body." + ".".join(str(p) for p in e["loc"]), "message": e["msg"]}

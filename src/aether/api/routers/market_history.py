@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -11,7 +13,8 @@ from aether.api.deps import KeyCheckedRoute, Reader, Session
 from aether.api.errors import ApiError, error_responses
 from aether.api.types import CodeText, CursorText, PairText, Timestamp
 from aether.marketdata import history_query as history
-from aether.marketdata.records import CandleSource
+from aether.marketdata import history_request
+from aether.marketdata.records import CandleRecord, CandleSource
 
 # 404: a path no route matches, e.g. a pair holding a line break.
 router = APIRouter(
@@ -49,7 +52,27 @@ CursorQuery = Annotated[
 
 
 # The page parts are the query module's own dataclasses: pydantic serialises them as they
-# are (datetimes as ISO 8601, Decimals as strings).
+# are (datetimes as ISO 8601, Decimals as strings). A candle is the domain's Bar with its
+# source; its wire shape names only what the page does not already say (symbol, interval).
+
+
+class Candle(BaseModel):
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    trades: int
+    source: str
+
+    @classmethod
+    def of(cls, candle: CandleRecord) -> Candle:
+        bar = candle.bar
+        return cls(
+            start=history.candle_start(candle), open=bar.open, high=bar.high, low=bar.low,
+            close=bar.close, volume=bar.volume, trades=bar.trades, source=candle.source,
+        )  # fmt: skip
 
 
 class CandlesOut(BaseModel):
@@ -57,7 +80,7 @@ class CandlesOut(BaseModel):
     interval_s: int
     source: CandleSource | None = Field(description="null: one candle per interval by priority")
     span: history.Span = Field(description="[start, end); an end is null when it was open")
-    candles: list[history.Candle]
+    candles: list[Candle]
     missing: list[history.MissingRun] = Field(
         description="Intervals in the span with no stored candle"
     )
@@ -75,7 +98,7 @@ class TradesOut(BaseModel):
     next_cursor: str | None
 
 
-def _invalid(error: history.HistoryQueryError) -> ApiError:
+def _invalid(error: history_request.HistoryQueryError) -> ApiError:
     location = "path" if error.parameter == "symbol" else "query"
     field = f"{location}.{error.parameter}"
     return ApiError(
@@ -111,9 +134,9 @@ async def get_candles(
     source: CandleSource | None = None,
 ) -> CandlesOut:
     try:
-        query = history.CandleQuery(
-            symbol=await history.pair_symbol(session, symbol),
-            interval_s=history.parse_interval(interval),
+        query = history_request.CandleQuery(
+            symbol=await history_request.pair_symbol(session, symbol),
+            interval_s=history_request.parse_interval(interval),
             start=start,
             end=end,
             limit=limit,
@@ -121,14 +144,14 @@ async def get_candles(
             cursor=cursor,
         )
         page = await history.candles(session, query)
-    except history.HistoryQueryError as exc:
+    except history_request.HistoryQueryError as exc:
         raise _invalid(exc) from exc
     return CandlesOut(
         symbol=query.symbol,
         interval_s=query.interval_s,
         source=source,
         span=page.span,
-        candles=page.candles,
+        candles=[Candle.of(c) for c in page.candles],
         missing=page.missing,
         recorded_gaps=page.recorded_gaps,
         gaps_truncated=page.gaps_truncated,
@@ -154,15 +177,15 @@ async def get_trades(
     cursor: CursorQuery = None,
 ) -> TradesOut:
     try:
-        query = history.TradeQuery(
-            symbol=await history.pair_symbol(session, symbol),
+        query = history_request.TradeQuery(
+            symbol=await history_request.pair_symbol(session, symbol),
             start=start,
             end=end,
             limit=limit,
             cursor=cursor,
         )
         page = await history.trades(session, query)
-    except history.HistoryQueryError as exc:
+    except history_request.HistoryQueryError as exc:
         raise _invalid(exc) from exc
     return TradesOut(
         symbol=query.symbol,

@@ -34,15 +34,15 @@ import asyncpg
 
 from aether.marketdata import store
 from aether.marketdata.candle_builder import candles_from_trades, interval_start
-from aether.marketdata.gaps import missing_runs
+from aether.marketdata.history_holes import missing_runs
 from aether.marketdata.imports.cursors import cursor_int, load_cursor, save_cursor
 from aether.marketdata.imports.errors import ImportInputError, ImportSourceError
-from aether.marketdata.imports.kraken_trades import parse_trades_page
 from aether.marketdata.imports.report import ImportReport, iso_utc
 from aether.marketdata.records import GapRecord, TradeRecord, datetime_to_ns, ns_to_datetime
 from aether.venues.kraken.errors import KrakenError
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
 from aether.venues.kraken.symbols import pair_key
+from aether.venues.kraken.trades_page import TradesPage, TradesPageError, parse_trades_page
 
 NS = 1_000_000_000
 GAP_SOURCE = "import:backfill"
@@ -146,27 +146,36 @@ async def _gaps(
         ns_to_datetime(from_s * NS),
         ns_to_datetime(to_s * NS),
     )
-    runs = missing_runs(
+    holes = missing_runs(
         (datetime_to_ns(r["start"]) // NS for r in starts), interval_s, from_s, to_s
     )
     return [
         GapRecord(
             pair,
             "candle",
-            run.start * NS,
-            run.end * NS,
-            f"no trades in {run.missing} x {interval_s} s interval(s)",
+            hole.start * NS,
+            hole.end * NS,
+            f"no trades in {hole.missing} x {interval_s} s interval(s)",
             GAP_SOURCE,
         )
-        for run in runs
+        for hole in holes
     ]
 
 
-async def _page(rest: KrakenRest, pair: str, since_ns: int, count: int) -> Any:
+async def _page(
+    rest: KrakenRest, pair: str, key: str, since_ns: int, count: int
+) -> tuple[TradesPage, list[TradeRecord]]:
+    """One page of ``pair``'s trades after ``since_ns`` and its prints as ``rest`` rows;
+    ImportSourceError when Kraken fails or answers in a shape not accepted."""
     try:
-        return await rest.public("Trades", {"pair": pair, "since": since_ns, "count": count})
+        result = await rest.public("Trades", {"pair": pair, "since": since_ns, "count": count})
     except (KrakenError, KrakenTransportError) as exc:
         raise ImportSourceError(f"Kraken Trades {pair} since {since_ns}: {exc}") from exc
+    try:
+        page = parse_trades_page(result, pair, key)
+    except TradesPageError as exc:
+        raise ImportSourceError(str(exc)) from None
+    return page, [TradeRecord.of_tick(tick, "rest") for tick in page.trades]
 
 
 async def backfill_pair(
@@ -205,10 +214,10 @@ async def backfill_pair(
     if progress is not None:
         progress.begin(pair, start.range_start_s, until)
     while True:
-        page = parse_trades_page(await _page(rest, pair, cursor, page_size), pair, key)
-        kept = [t for t in page.trades if until is None or t.ts_ns < until * NS]
-        reached_until = len(kept) < len(page.trades)
-        at_present = len(page.trades) < page_size or page.last_ns <= cursor
+        page, trades = await _page(rest, pair, key, cursor, page_size)
+        kept = [t for t in trades if until is None or t.ts_ns < until * NS]
+        reached_until = len(kept) < len(trades)
+        at_present = len(trades) < page_size or page.last_ns <= cursor
         if reached_until:
             assert until is not None
             next_cursor, closed_to = until * NS - 1, until

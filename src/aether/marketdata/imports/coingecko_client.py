@@ -11,26 +11,29 @@ Rules a caller must know:
 * Numbers are parsed from the JSON text as Decimal (never through float).
 * The API key, when set, goes in the ``x-cg-demo-api-key`` header (``x-cg-pro-api-key`` for
   a ``pro-api.`` base URL); it is never put in a URL, a log line or an error message.
-* HTTP 429 is retried after the server's ``Retry-After`` (seconds or an HTTP date; without
-  one, exponential backoff), up to ``max_retries`` times and never waiting longer than
-  ``max_wait_s`` at once; other failures raise ImportSourceError naming the request.
+* HTTP 429 and network failures are retried under the platform's
+  :class:`~aether.ops.retrying.RetryPolicy`: after the server's ``Retry-After`` (seconds or
+  an HTTP date) when it sends one, else with exponential backoff (``backoff`` doubling), up
+  to ``max_retries`` times and never waiting longer than ``max_wait_s`` at once (a longer
+  ``Retry-After`` ends the import with an error); other failures raise ImportSourceError
+  naming the request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from aether.domain import decimal_json
 from aether.marketdata.imports.errors import ImportSourceError
 from aether.marketdata.records import ReferencePrice
+from aether.ops.retrying import RetryPolicy, retry_after_seconds
 
 SOURCE = "coingecko"
 #: Longest range per request that still gets hourly points (CoinGecko: 2-90 days hourly);
@@ -73,7 +76,7 @@ def parse_market_chart(text: str, coin: str) -> list[ReferencePrice]:
     ValueError naming the array and index for anything malformed, or a null or non-positive
     price.
     """
-    payload = json.loads(text, parse_float=Decimal)
+    payload = decimal_json.loads(text, floats="decimal")
     if not isinstance(payload, dict):
         raise ValueError("the body is not a JSON object")
     prices = _series(payload, "prices", required=True)
@@ -90,18 +93,16 @@ def parse_market_chart(text: str, coin: str) -> list[ReferencePrice]:
     return points
 
 
-def retry_after_seconds(header: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
-    if header is None or not header.strip():
-        return None
-    text = header.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - now)
+class _RateLimited(Exception):
+    """HTTP 429; ``retry_after`` is the server's requested wait in seconds, if it sent one."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        super().__init__("HTTP 429")
+        self.retry_after = retry_after
+
+
+def _requested_wait(exc: BaseException) -> float | None:
+    return exc.retry_after if isinstance(exc, _RateLimited) else None
 
 
 class CoinGeckoClient:
@@ -158,33 +159,46 @@ class CoinGeckoClient:
             raise ImportSourceError(f"{where}: unexpected answer: {exc}") from None
 
     async def _get(self, path: str, params: dict[str, str], where: str) -> httpx.Response:
-        for attempt in range(self.max_retries + 1):
-            try:
-                response = await self._client.get(
-                    self.base_url + path, params=params, headers=self._headers
-                )
-            except httpx.HTTPError as exc:
-                if attempt == self.max_retries:
-                    raise ImportSourceError(f"{where}: {type(exc).__name__}: {exc}") from None
-                await self._sleep(self.backoff * 2**attempt)
-                continue
+        attempts = self.max_retries + 1
+        policy = RetryPolicy(attempts=attempts, first_wait=self.backoff, max_wait=self.max_wait_s)
+        tries = 0
+
+        async def once() -> httpx.Response:
+            nonlocal tries
+            tries += 1
+            response = await self._client.get(
+                self.base_url + path, params=params, headers=self._headers
+            )
             if response.status_code == 200:
                 return response
             if response.status_code != 429:
                 raise ImportSourceError(
                     f"{where}: HTTP {response.status_code}: {response.text[:300]}"
                 )
-            if attempt == self.max_retries:
+            header = response.headers.get("retry-after")
+            raise _RateLimited(retry_after_seconds(header, self._wall_clock()))
+
+        try:
+            return await policy.run(
+                once,
+                (httpx.HTTPError, _RateLimited),
+                sleep=self._sleep,
+                hint=_requested_wait,
+                on_wait=self._count_wait,
+            )
+        except httpx.HTTPError as exc:
+            raise ImportSourceError(f"{where}: {type(exc).__name__}: {exc}") from None
+        except _RateLimited as exc:
+            if tries == attempts or exc.retry_after is None:
                 raise ImportSourceError(
-                    f"{where}: still rate limited (HTTP 429) after {attempt + 1} attempts"
-                )
-            hinted = retry_after_seconds(response.headers.get("retry-after"), self._wall_clock())
-            wait = hinted if hinted is not None else self.backoff * 2**attempt
-            if wait > self.max_wait_s:
-                raise ImportSourceError(
-                    f"{where}: rate limited (HTTP 429); CoinGecko asks to wait {wait:.0f} s, "
-                    f"more than {self.max_wait_s:.0f} s: run the import again later"
-                )
-            self.waited_s += wait
-            await self._sleep(wait)
-        raise AssertionError("unreachable")
+                    f"{where}: still rate limited (HTTP 429) after {tries} attempts"
+                ) from None
+            raise ImportSourceError(
+                f"{where}: rate limited (HTTP 429); CoinGecko asks to wait "
+                f"{exc.retry_after:.0f} s, more than {self.max_wait_s:.0f} s: "
+                "run the import again later"
+            ) from None
+
+    def _count_wait(self, exc: BaseException, seconds: float) -> None:
+        if isinstance(exc, _RateLimited):
+            self.waited_s += seconds

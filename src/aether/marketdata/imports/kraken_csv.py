@@ -2,20 +2,20 @@
 
 Rules a caller must know:
 
-* The whole file is validated first (``history.load_kraken_csv``): a malformed row refuses
+* The whole file is validated first (``venues.kraken.ohlcvt_csv.load_kraken_csv``): a
+  malformed row refuses
   the file, naming file and line, before anything is written.
 * Candles are stored with source ``kraken-csv`` in batches; each batch commits together
   with the job's cursor (``kraken-csv:<PAIR>:<interval_s>``: the file's SHA-256 and the
   last start stored), so an interrupted import of the same file continues after its last
   batch, and a different file starts from its first row.
-* Missing intervals inside the file's range are recorded in ``market_gaps`` (kind
-  ``candle``, source ``import:kraken-csv``); nothing fills them.
+* Missing intervals inside the file's range (its holes) are recorded as gaps in
+  ``market_gaps`` (kind ``candle``, source ``import:kraken-csv``); nothing fills them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,30 +23,19 @@ import asyncpg
 
 from aether.domain.bars import Bar
 from aether.marketdata import store
-from aether.marketdata.history import find_gaps, load_kraken_csv
+from aether.marketdata.bar_series import find_holes
 from aether.marketdata.imports.cursors import cursor_int, load_cursor, save_cursor
 from aether.marketdata.imports.errors import ImportInputError
 from aether.marketdata.imports.report import ImportReport
 from aether.marketdata.records import CandleRecord, CandleSource, GapRecord
+from aether.venues.kraken.ohlcvt_csv import load_kraken_csv, name_parts
 
 CANDLE_SOURCE: CandleSource = "kraken-csv"
 GAP_SOURCE = "import:kraken-csv"
 BATCH_ROWS = 5000
 NS = 1_000_000_000
 
-# Kraken names its bulk files ``XBTUSD_60.csv`` (pair, minutes); the shipped slices carry a
-# ``kraken_`` prefix.
-_FILE_NAME = re.compile(r"(?:^|_)([A-Z0-9]+)_(\d+)\.csv$", re.IGNORECASE)
-
 Progress = Callable[[int, int], None]  # (rows done, rows in total)
-
-
-def name_parts(path: Path) -> tuple[str | None, int | None]:
-    """(pair, interval in minutes) from a Kraken bulk file name, each None when absent."""
-    match = _FILE_NAME.search(path.name)
-    if match is None:
-        return None, None
-    return match.group(1).upper(), int(match.group(2))
 
 
 def interval_seconds(path: Path, minutes: int | None, pair: str, known_pairs: set[str]) -> int:
@@ -80,11 +69,12 @@ def interval_seconds(path: Path, minutes: int | None, pair: str, known_pairs: se
 
 def candles_of(bars: Sequence[Bar]) -> list[CandleRecord]:
     """The file's bars as ``kraken-csv`` candle rows."""
-    return [CandleRecord.of_bar(b, CANDLE_SOURCE) for b in bars]
+    return [CandleRecord(b, CANDLE_SOURCE) for b in bars]
 
 
 def gaps_of(bars: Sequence[Bar]) -> list[GapRecord]:
-    """Every run of missing intervals between the file's first and last bar."""
+    """A gap to record for every hole (run of missing intervals) between the file's first
+    and last bar."""
     if not bars:
         return []
     interval = bars[0].interval
@@ -92,12 +82,12 @@ def gaps_of(bars: Sequence[Bar]) -> list[GapRecord]:
         GapRecord(
             bars[0].symbol,
             "candle",
-            gap.start * NS,
-            gap.end * NS,
-            f"{gap.missing} x {interval} s candle(s) absent from the Kraken CSV (no trades)",
+            hole.start * NS,
+            hole.end * NS,
+            f"{hole.missing} x {interval} s candle(s) absent from the Kraken CSV (no trades)",
             GAP_SOURCE,
         )
-        for gap in find_gaps(bars)
+        for hole in find_holes(bars)
     ]
 
 

@@ -6,7 +6,7 @@ from aether.domain.instruments import Instrument
 from aether.domain.universe import NotSpotUsdError, require_spot_usd
 from aether.marketdata.imports.errors import ImportInputError
 from aether.marketdata.pair_names import UnknownPairError, shipped_pair_names
-from aether.marketdata.snapshot import load_instrument_snapshot
+from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
 
 def spot_usd_pair(name: str) -> Instrument:

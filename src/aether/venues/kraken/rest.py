@@ -8,7 +8,8 @@ Rules a caller must know:
 * A response's ``error`` array is raised as a typed ``KrakenError`` (see ``errors``).
 * The client waits for its own rate-limit counters instead of being refused; retryable
   errors (service unavailable or busy, rate limits) and network failures are retried with
-  exponential backoff, up to ``max_retries``, except order placement (below).
+  the platform's :class:`~aether.ops.retrying.RetryPolicy` (``backoff`` doubling, no
+  jitter), up to ``max_retries`` times, except order placement (below).
 * ``add_order`` needs a ``cl_ord_id`` and never places an order twice: when a request times
   out or the connection fails, the order is looked up by ``cl_ord_id`` in OpenOrders and
   ClosedOrders before anything is resent.
@@ -26,6 +27,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from aether.ops.retrying import RetryOn, RetryPolicy
 from aether.venues.kraken.errors import KrakenError, RetryableError, raise_for
 from aether.venues.kraken.nonce import NonceStore
 from aether.venues.kraken.rate_limit import (
@@ -50,6 +52,18 @@ _TRADING = {
 
 class KrakenTransportError(Exception):
     """The request's outcome is unknown: timeout or connection failure after all retries."""
+
+
+class _Unanswered(Exception):
+    """An order entry got no answer and the look-up by ``cl_ord_id`` found nothing."""
+
+
+class _LookupFailed(Exception):
+    """The look-up by ``cl_ord_id`` after a lost answer failed; carries its error."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,22 +182,27 @@ class KrakenRest:
         """``send`` an order entry without ever placing it twice: after a lost response
         ``recover`` looks the orders up by ``cl_ord_id`` (its answer, unless None, is the
         result); a refusal before the book (busy, rate limited) is safe to send again."""
-        refused: KrakenError | None = None
-        for attempt in range(self.max_retries + 1):
+
+        async def attempt() -> Any:
             try:
                 return await send()
-            except (httpx.TimeoutException, httpx.TransportError):
-                refused = None
-                recovered = await recover()
+            except httpx.TransportError as exc:  # timeouts included: the outcome is unknown
+                try:
+                    recovered = await recover()
+                except Exception as lookup_error:
+                    # Never retried: without an answer from the look-up, a resend could
+                    # place the order twice.
+                    raise _LookupFailed(lookup_error) from lookup_error
                 if recovered is not None:
                     return recovered
-            except RetryableError as exc:
-                refused = exc
-            if attempt < self.max_retries:
-                await self._sleep(self.backoff * 2**attempt)
-        if refused is not None:
-            raise refused
-        raise KrakenTransportError(f"{label}: no answer after all retries")
+                raise _Unanswered from exc  # not placed: safe to send again
+
+        try:
+            return await self._retry(attempt, (RetryableError, _Unanswered))
+        except _Unanswered:
+            raise KrakenTransportError(f"{label}: no answer after all retries") from None
+        except _LookupFailed as failed:
+            raise failed.error from failed.error.__cause__
 
     async def find_order(self, cl_ord_id: str) -> str | None:
         """The txid of this key's order with ``cl_ord_id``, open or closed, if Kraken has it."""
@@ -229,16 +248,16 @@ class KrakenRest:
         return _result(response)
 
     async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        for attempt in range(self.max_retries + 1):
-            try:
-                return await call()
-            except (RetryableError, httpx.TimeoutException, httpx.TransportError) as exc:
-                if attempt == self.max_retries:
-                    if isinstance(exc, KrakenError):
-                        raise
-                    raise KrakenTransportError(str(exc) or type(exc).__name__) from exc
-                await self._sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
+        try:
+            return await self._retry(call, (RetryableError, httpx.TransportError))
+        except httpx.TransportError as exc:  # the retries ran out; timeouts included
+            raise KrakenTransportError(str(exc) or type(exc).__name__) from exc
+
+    async def _retry(self, call: Callable[[], Awaitable[Any]], retry_on: RetryOn) -> Any:
+        """``call`` under the platform's retry policy with this client's attempts, backoff
+        and sleep."""
+        policy = RetryPolicy(attempts=self.max_retries + 1, first_wait=self.backoff)
+        return await policy.run(call, retry_on, sleep=self._sleep)
 
     async def _wait_rest(self, method: str) -> None:
         cost = rest_cost(method)

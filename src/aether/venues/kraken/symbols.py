@@ -10,7 +10,7 @@ For Bitcoin against the dollar:
   ``XBT`` becomes ``BTC`` and ``XDG`` becomes ``DOGE`` (Kraken's "Spot WebSocket" overview,
   "v2 vs v1": symbol format ``XBT/USD`` in v1, ``BTC/USD`` in v2).
 
-The pairs come from the shipped instrument snapshot (``marketdata/data/
+The pairs come from the shipped instrument snapshot (``venues/kraken/data/
 kraken_usd_instruments.json``), checked by the snapshot loader first. Names are matched
 exactly (Kraken's are case-sensitive); an unknown name raises :class:`UnknownSymbolError`
 listing the known ones.
@@ -25,8 +25,10 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
-from aether.marketdata.shipped import shipped_data
-from aether.marketdata.snapshot import SNAPSHOT_FILE, load_instrument_snapshot
+from aether.venues.kraken.instrument_snapshot import (
+    load_instrument_snapshot,
+    shipped_snapshot_path,
+)
 
 __all__ = [
     "V2_ASSET_NAMES",
@@ -89,7 +91,7 @@ class SymbolMap:
     @classmethod
     def from_snapshot(cls, path: Path | None = None) -> SymbolMap:
         """The pairs of an instrument snapshot file (default: the shipped one)."""
-        path = Path(path) if path is not None else shipped_data(SNAPSHOT_FILE)
+        path = Path(path) if path is not None else shipped_snapshot_path()
         # The loader fails closed on any malformed field, so the raw read below is safe.
         load_instrument_snapshot(path)
         raw = json.loads(path.read_text(encoding="utf-8"))["instruments"]

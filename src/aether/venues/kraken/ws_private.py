@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 import websockets
 
+from aether.domain import decimal_json
 from aether.venues.kraken.errors import KrakenError, error_for
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
 from aether.venues.kraken.ws import StreamEvent
@@ -56,8 +56,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)  # built once, not per message
-
 #: ``on_executions(kind, entries)``: kind is "snapshot" or "update".
 ExecutionsListener = Callable[[str, list[dict[str, Any]]], None]
 
@@ -72,27 +70,7 @@ class RequestTimeout(TimeoutError):
 
 def dumps(value: Any) -> str:
     """JSON where Decimals are numbers written exactly (v2 takes prices as numbers)."""
-    return "".join(_encode(value))
-
-
-def _encode(value: Any) -> Iterator[str]:
-    if isinstance(value, Decimal):
-        yield f"{value:f}"
-    elif isinstance(value, dict):
-        yield "{"
-        for index, (key, item) in enumerate(value.items()):
-            yield ("," if index else "") + json.dumps(str(key)) + ":"
-            yield from _encode(item)
-        yield "}"
-    elif isinstance(value, list | tuple):
-        yield "["
-        for index, item in enumerate(value):
-            if index:
-                yield ","
-            yield from _encode(item)
-        yield "]"
-    else:
-        yield json.dumps(value)
+    return decimal_json.dumps(value, decimals="number")
 
 
 class KrakenPrivateSession:
@@ -253,7 +231,7 @@ class KrakenPrivateSession:
                 self.stream_events.append(item)
                 continue
             try:
-                message = _DECIMAL_JSON.decode(item)
+                message = decimal_json.loads(item, floats="decimal")
             except ValueError:
                 log.warning("Kraken private WebSocket: not JSON: %.200r", item)
                 continue

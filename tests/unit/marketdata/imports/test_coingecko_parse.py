@@ -1,4 +1,4 @@
-"""CoinGecko's market_chart/range body as exact reference prices; windows, gaps, Retry-After."""
+"""CoinGecko's market_chart/range body as exact reference prices; windows, gaps."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from itertools import pairwise
 import pytest
 
 from aether.marketdata.imports.coingecko import check_coin, point_gaps, windows
-from aether.marketdata.imports.coingecko_client import (
-    MAX_WINDOW_S,
-    parse_market_chart,
-    retry_after_seconds,
-)
+from aether.marketdata.imports.coingecko_client import MAX_WINDOW_S, parse_market_chart
 from aether.marketdata.imports.errors import ImportInputError
 
 NS = 1_000_000_000
@@ -68,13 +64,6 @@ def test_point_gaps_find_missing_hours_only() -> None:
     assert "3.0 h" in gap.reason
     (lead,) = point_gaps("bitcoin", [3 * hour], previous_ns=0)
     assert lead.start_ns == 0
-
-
-def test_retry_after_in_seconds_or_as_a_date() -> None:
-    assert retry_after_seconds("7", now=0.0) == 7.0
-    assert retry_after_seconds("Thu, 01 Jan 1970 00:01:00 GMT", now=30.0) == 30.0
-    assert retry_after_seconds(None, now=0.0) is None
-    assert retry_after_seconds("soon", now=0.0) is None
 
 
 @pytest.mark.parametrize("coin", ["Bitcoin", "bit coin", "", "../x", "a" * 65])

@@ -9,7 +9,8 @@ import pytest
 
 from aether.domain.bars import Bar
 from aether.marketdata.imports.errors import ImportInputError
-from aether.marketdata.imports.kraken_csv import candles_of, gaps_of, interval_seconds, name_parts
+from aether.marketdata.imports.kraken_csv import candles_of, gaps_of, interval_seconds
+from aether.venues.kraken.ohlcvt_csv import name_parts
 
 KNOWN = {"XBTUSD", "ETHUSD"}
 
@@ -57,8 +58,8 @@ def test_bars_become_kraken_csv_candles_and_holes_become_gaps() -> None:
     bars = [_bar(0), _bar(3600), _bar(4 * 3600)]
     candles = candles_of(bars)
     assert [c.source for c in candles] == ["kraken-csv"] * 3
-    assert candles[1].start_s == 3600
-    assert candles[1].volume == Decimal("0.5")
+    assert candles[1].bar.start == 3600
+    assert candles[1].bar.volume == Decimal("0.5")
     (gap,) = gaps_of(bars)
     assert (gap.start_ns, gap.end_ns) == (2 * 3600 * 10**9, 4 * 3600 * 10**9)
     assert (gap.kind, gap.source) == ("candle", "import:kraken-csv")

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from aether.emulator.auth import NonceLedger, authenticate
+from aether.emulator.rest.auth import authenticate
+from aether.emulator.runtime import NonceLedger
 from aether.venues.kraken.errors import ApiRateLimitError, KrakenError, UnknownAssetPairError
 from aether.venues.kraken.nonce import NonceStore
 from aether.venues.kraken.rest import Credentials, KrakenRest, KrakenTransportError
@@ -146,6 +147,40 @@ def test_an_add_order_that_never_arrived_is_sent_again_once(tmp_path: Path) -> N
     result = run(client(venue, tmp_path).add_order({"pair": "XBTUSD", "cl_ord_id": "ae-8"}))
     assert result["txid"] == ["OX"]
     assert [m for m, _ in venue.calls] == ["AddOrder", "OpenOrders", "ClosedOrders", "AddOrder"]
+
+
+def test_a_look_up_that_fails_after_a_lost_response_is_never_followed_by_a_resend(
+    tmp_path: Path,
+) -> None:
+    """Rate limited while looking the order up: the outcome stays unknown, so the client
+    gives up with the look-up's error instead of sending the order again."""
+
+    def answer(method: str, fields: dict[str, str], n: int) -> httpx.Response:
+        if method == "AddOrder":
+            raise httpx.ReadTimeout("the answer was lost")
+        return err("EAPI:Rate limit exceeded")
+
+    venue = Venue(answer)
+    with pytest.raises(ApiRateLimitError):
+        run(client(venue, tmp_path).add_order({"pair": "XBTUSD", "cl_ord_id": "ae-9"}))
+    assert [m for m, _ in venue.calls].count("AddOrder") == 1
+
+
+def test_an_order_refused_before_the_book_is_sent_again_after_the_backoff(
+    tmp_path: Path,
+) -> None:
+    def answer(method: str, fields: dict[str, str], n: int) -> httpx.Response:
+        if method == "AddOrder" and n <= 2:
+            return err("EService:Unavailable")
+        return ok({"txid": ["OY"], "descr": {"order": "buy"}})
+
+    venue = Venue(answer)
+    sleeps: list[float] = []
+    rest = client(venue, tmp_path, sleeps=sleeps)
+    result = run(rest.add_order({"pair": "XBTUSD", "cl_ord_id": "ae-10"}))
+    assert result["txid"] == ["OY"]
+    assert [m for m, _ in venue.calls] == ["AddOrder"] * 3  # a refusal needs no look-up
+    assert sleeps == [0.5, 1.0]
 
 
 def test_add_order_needs_a_cl_ord_id_and_private_refuses_add_order(tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aether.marketdata.shipped import shipped_data
-from aether.marketdata.snapshot import SNAPSHOT_FILE, SnapshotError
+from aether.venues.kraken.instrument_snapshot import SnapshotError, shipped_snapshot_path
 from aether.venues.kraken.symbols import (
     KrakenSymbol,
     SymbolMap,
@@ -85,7 +84,7 @@ def test_a_name_used_by_two_pairs_is_refused() -> None:
 
 
 def test_a_malformed_snapshot_fails_closed(tmp_path: Path) -> None:
-    raw = json.loads(shipped_data(SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    raw = json.loads(shipped_snapshot_path().read_text(encoding="utf-8"))
     raw["instruments"]["XBTUSD"]["wsname"] = "BTC/USD"  # inconsistent with base XBT
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
@@ -94,7 +93,7 @@ def test_a_malformed_snapshot_fails_closed(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_file_can_be_named(tmp_path: Path) -> None:
-    raw = json.loads(shipped_data(SNAPSHOT_FILE).read_text(encoding="utf-8"))
+    raw = json.loads(shipped_snapshot_path().read_text(encoding="utf-8"))
     raw["instruments"] = {"XDGUSD": raw["instruments"]["XDGUSD"]}
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
