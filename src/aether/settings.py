@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -105,7 +105,22 @@ class Settings(BaseSettings):
 
     # --- security ------------------------------------------------------------------
     credential_encryption_key: SecretStr | None = Field(
-        default=None, description="Base64 of 32 random bytes (AES-256-GCM key-encryption key)."
+        default=None,
+        description="The credential vault's key-encryption key (KEK): base64 of 32 random "
+        "bytes (AES-256-GCM). Unset outside production, <data dir>/vault/kek.key is used.",
+    )
+    credential_encryption_key_file: Path | None = Field(
+        default=None,
+        description="A file holding the KEK in base64 (e.g. a mounted Kubernetes secret), "
+        "instead of AETHER_CREDENTIAL_ENCRYPTION_KEY.",
+    )
+    credential_encryption_previous_key: SecretStr | None = Field(
+        default=None,
+        description="The KEK being rotated away from: credentials it wraps stay readable until "
+        "`aether vault rotate-kek` re-wraps them under the current KEK.",
+    )
+    credential_encryption_previous_key_file: Path | None = Field(
+        default=None, description="A file holding the previous KEK, instead of the variable."
     )
 
     # --- audit ---------------------------------------------------------------------
@@ -129,6 +144,14 @@ class Settings(BaseSettings):
     emulator_market: Literal["replay", "synthetic"] = "replay"
     emulator_speed: float = Field(
         default=60.0, gt=0, le=1_000_000, description="Emulated market seconds per second."
+    )
+    emulator_followers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["SOLUSD", "XRPUSD", "ADAUSD"],
+        description="Synthetic pairs the emulator trades beside XBTUSD and ETHUSD, each "
+        "following XBTUSD (comma-separated; empty for none).",
+    )
+    emulator_correlation: float = Field(
+        default=0.7, ge=-1, le=1, description="Correlation of the followers' returns to XBTUSD."
     )
 
     kraken_rest_url: str | None = Field(
@@ -191,6 +214,7 @@ class Settings(BaseSettings):
         "director_account_names",
         "usd_stablecoin_quotes",
         "market_seed_symbols",
+        "emulator_followers",
         mode="before",
     )
     @classmethod
@@ -207,18 +231,31 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a network in CIDR notation: {entry!r}") from exc
         return value
 
-    @field_validator("credential_encryption_key")
+    @field_validator("credential_encryption_key", "credential_encryption_previous_key")
     @classmethod
     def _valid_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError("must be base64") from exc
-        if len(raw) != 32:
-            raise ValueError("must decode to exactly 32 bytes")
+        if value is not None:
+            decode_kek(value.get_secret_value())
         return value
+
+    @model_validator(mode="after")
+    def _one_source_per_kek(self) -> Settings:
+        pairs = (
+            (
+                "CREDENTIAL_ENCRYPTION_KEY",
+                self.credential_encryption_key,
+                self.credential_encryption_key_file,
+            ),
+            (
+                "CREDENTIAL_ENCRYPTION_PREVIOUS_KEY",
+                self.credential_encryption_previous_key,
+                self.credential_encryption_previous_key_file,
+            ),
+        )
+        for name, value, path in pairs:
+            if value is not None and path is not None:
+                raise ValueError(f"set AETHER_{name} or AETHER_{name}_FILE, not both")
+        return self
 
     @field_validator("audit_hmac_key")
     @classmethod
@@ -239,6 +276,11 @@ class Settings(BaseSettings):
     def audit_dir(self) -> Path:
         """Where the local audit key and checkpoint log live (0700)."""
         return self.data_dir / "audit"
+
+    @property
+    def vault_dir(self) -> Path:
+        """Where the local credential vault's KEK lives (0700), outside production."""
+        return self.data_dir / "vault"
 
     @property
     def audit_checkpoint_file(self) -> Path:
@@ -282,8 +324,11 @@ class Settings(BaseSettings):
                 "TLS is off on the public API listener: set AETHER_API_TLS_CERTFILE and "
                 "AETHER_API_TLS_KEYFILE, or AETHER_API_TLS_OFFLOADED=true behind a TLS proxy"
             )
-        if self.credential_encryption_key is None:
-            problems.append("AETHER_CREDENTIAL_ENCRYPTION_KEY is missing")
+        if self.credential_encryption_key is None and self.credential_encryption_key_file is None:
+            problems.append(
+                "AETHER_CREDENTIAL_ENCRYPTION_KEY is missing (or AETHER_CREDENTIAL_ENCRYPTION_"
+                "KEY_FILE): the credential vault needs its key-encryption key"
+            )
         if self.audit_hmac_key is None:
             problems.append("AETHER_AUDIT_HMAC_KEY is missing")
         if not self.admin_allowlist:
@@ -322,6 +367,17 @@ def _nats_has_tls(url: str) -> bool:
 
 def _redis_has_tls(url: str) -> bool:
     return urlsplit(url).scheme == "rediss"
+
+
+def decode_kek(text: str) -> bytes:
+    """The 32 bytes of a base64 key-encryption key; ValueError (never showing it) otherwise."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("must be base64") from exc
+    if len(raw) != 32:
+        raise ValueError("must decode to exactly 32 bytes")
+    return raw
 
 
 def load_settings(**overrides: object) -> Settings:

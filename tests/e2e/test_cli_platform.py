@@ -189,6 +189,7 @@ def test_every_command_has_help() -> None:
         ["keys", "create"],
         ["keys", "revoke"],
         ["audit", "verify"],
+        ["vault", "rotate-kek"],
         ["users", "create"],
         ["backtest"],
         ["emulator"],

@@ -44,7 +44,9 @@ async def test_instruments_list_online_usd_pairs_with_text_decimals(
     body = response.json()
     assert datetime.fromisoformat(body["refreshed_at"]) <= datetime.now(UTC)
     by_symbol = {i["symbol"]: i for i in body["instruments"]}
-    assert set(by_symbol) == {"XBTUSD", "ETHUSD", "USDTUSD"}  # XBTEUR, ETHXBT: not USD
+    # The emulator's five traded USD pairs and a listed stablecoin; XBTEUR, ETHXBT: not USD.
+    traded = {"XBTUSD", "ETHUSD", "SOLUSD", "XRPUSD", "ADAUSD"}
+    assert set(by_symbol) == traded | {"USDTUSD"}
     xbt = by_symbol["XBTUSD"]
     assert (xbt["ws_symbol"], xbt["base"], xbt["quote"], xbt["status"]) == (
         "BTC/USD",
@@ -57,7 +59,14 @@ async def test_instruments_list_online_usd_pairs_with_text_decimals(
         assert "E" not in xbt[field], field
     assert xbt["lot_size"] == "0.00000001"
     keys = {symbol: i["pair_key"] for symbol, i in by_symbol.items()}
-    assert keys == {"XBTUSD": "XXBTZUSD", "ETHUSD": "XETHZUSD", "USDTUSD": "USDTZUSD"}
+    assert keys == {
+        "XBTUSD": "XXBTZUSD",
+        "ETHUSD": "XETHZUSD",
+        "SOLUSD": "SOLUSD",
+        "XRPUSD": "XXRPZUSD",
+        "ADAUSD": "ADAUSD",
+        "USDTUSD": "USDTZUSD",
+    }
     assert xbt["fees"]
     assert all(isinstance(v, str) for v in xbt["fees"][0].values())
 
@@ -82,7 +91,7 @@ async def test_readyz_is_not_ready_until_the_first_load_then_ready(
         after = (await client.get("/readyz")).json()
     assert after["checks"]["instruments"]["ok"] is True
     assert "instruments" not in after["failing"]
-    assert "3 online pairs" in after["checks"]["instruments"]["detail"]
+    assert "6 online pairs" in after["checks"]["instruments"]["detail"]
 
 
 async def test_refresh_needs_a_platform_admin_and_is_audited(
@@ -106,7 +115,7 @@ async def test_refresh_needs_a_platform_admin_and_is_audited(
     assert refused.status_code == 403
     assert done.status_code == 200, done.text
     summary = done.json()
-    assert summary["kept"] == ["ETHUSD", "USDTUSD", "XBTUSD"]
+    assert summary["kept"] == ["ADAUSD", "ETHUSD", "SOLUSD", "USDTUSD", "XBTUSD", "XRPUSD"]
     assert summary["skipped"] == {
         "XBTEUR": "quoted in EUR, not USD",
         "ETHXBT": "quoted in XBT, not USD",
@@ -115,7 +124,7 @@ async def test_refresh_needs_a_platform_admin_and_is_audited(
     assert failed.status_code == 502
     assert "EService:Unavailable" in failed.json()["error"]["message"]
     # A failed load keeps the rows of the last good one.
-    assert len(listing.json()["instruments"]) == 3
+    assert len(listing.json()["instruments"]) == 6
 
 
 async def test_pairs_that_disappear_keep_their_row_with_the_reason(
@@ -143,10 +152,10 @@ async def test_pairs_that_disappear_keep_their_row_with_the_reason(
         assert registry.readiness()[0] is True
     finally:
         await engine.dispose()
-    assert first.kept == ("ETHUSD", "USDTUSD", "XBTUSD")
+    assert first.kept == ("ADAUSD", "ETHUSD", "SOLUSD", "USDTUSD", "XBTUSD", "XRPUSD")
     assert second.delisted == ("ETHUSD",)
-    assert third.kept == ("USDTUSD",)
-    assert registry.online == frozenset({"USDTUSD"})
+    assert third.kept == ("ADAUSD", "SOLUSD", "USDTUSD", "XRPUSD")
+    assert registry.online == frozenset({"ADAUSD", "SOLUSD", "USDTUSD", "XRPUSD"})
     conn = await asyncpg.connect(aether_db_url)
     try:
         statuses = dict(await conn.fetch("SELECT symbol, status FROM instruments"))
@@ -155,8 +164,11 @@ async def test_pairs_that_disappear_keep_their_row_with_the_reason(
         await conn.close()
     assert statuses == {
         "USDTUSD": "online",
+        "SOLUSD": "online",
+        "XRPUSD": "online",
+        "ADAUSD": "online",
         "ETHUSD": "not listed",
         "XBTUSD": "skipped: status is 'cancel_only', not online",
     }
-    assert [row["kept"] for row in loads] == [3, 2, 1]
+    assert [row["kept"] for row in loads] == [6, 5, 4]
     assert '"ETHUSD": "not listed"' in loads[1]["skipped"]

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 from aether.ops.endpoints import ServerUrls
 from aether.storage import migrate
 from aether.storage.database import sqlalchemy_url
-from aether.storage.tables import Base
+from aether.storage.schema import Base
 from tests.conftest import DatabaseRoles, scratch_database
 
 #: What the run-time role may do with each table. A migration that adds a table grants the
@@ -38,6 +38,11 @@ EXPECTED_PRIVILEGES: dict[str, set[str]] = {
     "reference_prices": {"SELECT", "INSERT"},
     "market_gaps": {"SELECT", "INSERT", "UPDATE"},
     "import_progress": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "kraken_credentials": {"SELECT", "INSERT", "UPDATE"},
+    "orders": {"SELECT", "INSERT", "UPDATE"},
+    "order_events": {"SELECT", "INSERT"},
+    "fills": {"SELECT", "INSERT"},
+    "order_outbox": {"SELECT", "INSERT", "UPDATE"},
 }
 
 

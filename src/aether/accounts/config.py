@@ -1,10 +1,13 @@
-"""Per-account run-time configuration: trading state and risk limits.
+"""Per-account run-time configuration: trading state, risk limits and strategy.
 
 Stored as JSON on the account row; every change goes through :func:`apply_patch` so it is
 validated as a whole before it is saved (and audited by the caller). Amounts are stored in
 one spelling whatever the client sent: USD amounts quantized to cents (``"1e3"`` is
 ``"1000.00"``), fractions in plain notation (never ``"1E+1"``). The risk limits act through
-:func:`aether.accounts.risk_limits.engine_risk_limits`.
+:func:`aether.accounts.risk_limits.engine_risk_limits`; the trading state and the strategy
+(:mod:`aether.accounts.strategy_config`: catalogue name, parameters, pairs) act in
+``aether backtest --account`` today, and in the account runners when they exist. An account
+without a strategy does not trade.
 
 A ``hedge`` section is refused ("not available yet") until the hedge controller exists: a
 setting that is accepted must act. Configuration read back from storage goes through
@@ -22,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from aether.accounts.strategy_config import StrategyConfig
 from aether.domain.accounts import TradingState
 
 # Explicit context and rounding: another library may have changed the thread's context.
@@ -89,10 +93,15 @@ class AccountConfig(_RefusesHedge):
 
     trading_state: TradingState = TradingState.ACTIVE
     risk: RiskLimits = RiskLimits()
+    strategy: StrategyConfig | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-safe form (Decimals as strings) for storage and the audit log."""
-        return self.model_dump(mode="json")
+        """JSON-safe form (Decimals as strings) for storage and the audit log; no strategy is
+        stored as no ``strategy`` key, as accounts made before the section existed have it."""
+        data = self.model_dump(mode="json")
+        if data["strategy"] is None:
+            del data["strategy"]
+        return data
 
 
 class RiskLimitsPatch(_Frozen):
@@ -104,10 +113,15 @@ class RiskLimitsPatch(_Frozen):
 
 
 class AccountConfigPatch(_RefusesHedge):
-    """A partial update: only the fields given change."""
+    """A partial update: only the fields given change.
+
+    ``strategy`` is replaced as a whole when given (its parameters' defaults filled in
+    again), and an explicit ``"strategy": null`` removes it: the account stops trading.
+    """
 
     trading_state: TradingState | None = None
     risk: RiskLimitsPatch | None = None
+    strategy: StrategyConfig | None = None
 
 
 class StoredConfigError(ValueError):
@@ -141,11 +155,14 @@ def apply_patch(current: AccountConfig, patch: AccountConfigPatch) -> AccountCon
     Raises pydantic's ``ValidationError`` when the merged configuration is inconsistent.
     """
     merged = current.model_dump()
-    for section, values in patch.model_dump(exclude_none=True).items():
+    for section, values in patch.model_dump(exclude_none=True, exclude={"strategy"}).items():
         if isinstance(values, dict):
             merged[section].update(values)
         else:
             merged[section] = values
+    # Given means replaced, null included (a strategy's parameters belong to its name).
+    if "strategy" in patch.model_fields_set:
+        merged["strategy"] = None if patch.strategy is None else patch.strategy.model_dump()
     return AccountConfig.model_validate(merged)
 
 

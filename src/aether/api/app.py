@@ -13,13 +13,16 @@ from aether.api import errors
 from aether.api.deps import authenticated
 from aether.api.market_services import build_market_services
 from aether.api.middleware import BodySizeLimit, RequestObservability
+from aether.api.order_services import OrderServices
 from aether.api.routers import (
     accounts,
     audit,
+    credentials,
     health,
     instruments,
     keys,
     market_history,
+    orders,
     subscriptions,
 )
 from aether.api.state import AppState
@@ -28,6 +31,7 @@ from aether.audit.checkpointer import CheckpointWriter
 from aether.audit.keys import audit_session_info, resolve_audit_key
 from aether.ops.endpoints import ServerUrls
 from aether.ops.metrics import ApiMetrics
+from aether.security.kek import resolve_kek_ring, vault_session_info
 from aether.settings import Profile, Settings
 from aether.storage.database import create_engine, session_factory
 
@@ -47,7 +51,8 @@ def api_v1_router() -> APIRouter:
         dependencies=[Depends(authenticated)],
         responses=errors.error_responses(401),
     )
-    for area in (accounts, keys, audit, instruments, subscriptions, market_history):
+    areas = (accounts, credentials, orders, keys, audit, instruments, subscriptions)
+    for area in (*areas, market_history):
         v1.include_router(area.router)
     return v1
 
@@ -56,12 +61,17 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
     """Build the API. Refuses insecure production settings before anything starts."""
     settings.check_profile()
     audit_key = resolve_audit_key(settings)  # raises AuditKeyError before anything starts
+    # The vault's KEKs, or KekError before anything starts; outside production the first
+    # start creates <data dir>/vault/kek.key.
+    kek_ring = resolve_kek_ring(settings, create=settings.profile is not Profile.PRODUCTION)
     metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(urls.database_url)
-        sessions = session_factory(engine, info=audit_session_info(audit_key))
+        sessions = session_factory(
+            engine, info={**audit_session_info(audit_key), **vault_session_info(kek_ring)}
+        )
         checkpoints = CheckpointWriter(
             sessions, settings.audit_checkpoint_file, settings.audit_checkpoint_seconds
         )
@@ -71,8 +81,11 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
             else None
         )
         app.state.aether = AppState(settings, urls, engine, sessions, metrics, market)
+        order_services = OrderServices(settings, urls, sessions)
+        app.state.order_service = order_services.service
         try:
             checkpoints.start()
+            order_services.start()
             if market is not None:
                 await market.start()
             log.info(
@@ -85,6 +98,7 @@ def create_app(settings: Settings, urls: ServerUrls) -> FastAPI:
         finally:
             if market is not None:
                 await market.stop()
+            await order_services.stop()
             await checkpoints.stop()  # one last signed checkpoint of the audit chain's head
             await engine.dispose()
             log.info("api stopped")

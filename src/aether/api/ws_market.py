@@ -41,9 +41,9 @@ from aether.api.market_fanout import SLOW_CONSUMER, MarketClient, MarketFanout, 
 from aether.api.state import AppState
 from aether.bus.subjects import MARKET_KINDS, market_subject
 from aether.domain.accounts import Scope
-from aether.marketdata.pair_names import IN_ONLINE_REGISTRY, PairNames
 from aether.security import key_store
 from aether.security.principal import Principal
+from aether.venues.kraken.pair_names import IN_ONLINE_REGISTRY, PairNames
 
 log = structlog.get_logger("aether.api.ws_market")
 

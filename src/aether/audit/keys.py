@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aether.ops import secret_files
 from aether.settings import AUDIT_HMAC_KEY_MIN_CHARS, Profile, Settings
 
 #: The ``session.info`` entry holding the :class:`AuditKey`.
@@ -78,22 +77,11 @@ def resolve_audit_key(settings: Settings, *, create: bool = False) -> AuditKey:
                 f"no audit key: AETHER_AUDIT_HMAC_KEY is not set and {path} does not exist "
                 "(`aether up` creates it on its first start)"
             )
-        _write_new_key(path)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise AuditKeyError(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
-    return AuditKey.from_text(path.read_text())
-
-
-def _write_new_key(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # O_EXCL: two first starts racing never end up with two different keys.
+        secret_files.create_once(path, secrets.token_urlsafe(48) + "\n")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_urlsafe(48) + "\n")
+        return AuditKey.from_text(secret_files.read_private(path))
+    except secret_files.SecretFileError as exc:
+        raise AuditKeyError(str(exc)) from exc
 
 
 def audit_session_info(key: AuditKey | None) -> dict[str, object]:

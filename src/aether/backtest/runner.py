@@ -14,6 +14,7 @@ from decimal import Decimal
 from aether.backtest.metrics import summarize
 from aether.backtest.results import BacktestResult, RunSpec
 from aether.backtest.round_trips import round_trips
+from aether.domain.accounts import TradingState
 from aether.domain.bars import Bar
 from aether.domain.instruments import FeeSchedule, Instrument
 from aether.engine.config import TradingConfig
@@ -28,7 +29,9 @@ CHUNK = 4096  # bars between progress reports: often enough to watch, rare enoug
 
 @dataclass(frozen=True, slots=True)
 class Backtest:
-    """One run's inputs; ``fees`` replaces the instrument's tiered schedule when given."""
+    """One run's inputs; ``fees`` replaces the instrument's tiered schedule when given, and
+    the engine starts in ``trading_state`` (an account's: HALTED places no strategy order,
+    REDUCING only reduces)."""
 
     bars: Sequence[Bar]
     instrument: Instrument
@@ -38,6 +41,7 @@ class Backtest:
     spec: RunSpec
     fees: FeeSchedule | None = None
     slippage: Slippage = NO_SLIPPAGE
+    trading_state: TradingState = TradingState.ACTIVE
 
 
 def run_backtest(
@@ -62,6 +66,7 @@ def run_backtest(
         strategy=backtest.strategy,
         config=backtest.config,
     )
+    engine.set_trading_state(backtest.trading_state)
     # The bars live through the whole run; frozen, the cyclic collector stops rescanning them
     # on every full collection (which made long series cost more per bar).
     gc.freeze()

@@ -44,3 +44,21 @@ def market_wildcard(venue: str = "kraken") -> str:
 #: Subscription changes made through the API: ``{"symbol", "ws_symbol", "kinds"}`` (empty
 #: ``kinds`` means removed). The ingest also re-reads the table, so a lost message heals.
 SUBSCRIPTIONS_CHANGED: Final = "ctl.marketdata.subscriptions"
+
+
+#: An order event kind: lower case and underscores (``created``, ``accepted``, ``fill``).
+ORDER_KIND_PATTERN: Final = re.compile(r"^[a-z][a-z_]{0,31}$")
+
+
+def order_subject(account_id: str, kind: str) -> str:
+    """``orders.<account id>.<kind>``: one account's order events (the account's UUID)."""
+    if not re.fullmatch(r"[0-9a-f-]{36}", account_id):
+        raise SubjectError(f"account id {account_id!r} is not a lower-case UUID")
+    if not ORDER_KIND_PATTERN.match(kind):
+        raise SubjectError(f"order event kind {kind!r} is not lower case with underscores")
+    return f"orders.{account_id}.{kind}"
+
+
+def order_wildcard(account_id: str | None = None) -> str:
+    """Every order event subject of one account, or of all accounts."""
+    return f"orders.{account_id}.>" if account_id else "orders.>"

@@ -14,19 +14,33 @@ import typer
 
 app = typer.Typer()  # registered at the top level of ``aether``
 
+# Explicit options win over the account's configuration.
+STRATEGY_HELP = (
+    "sma_cross or breakout; default: --account's strategy and parameters, else sma_cross. "
+    "Given, it replaces the account's."
+)
+PARAM_HELP = (
+    "Strategy parameter NAME=VALUE, over the account's if it gives the strategy; repeatable."
+)
+PAIR_HELP = (
+    "Spot USD pair: XBTUSD, BTC/USD, XBT/USD or XXBTZUSD; default: the first pair of "
+    "--account's strategy when it gives the strategy, else XBTUSD."
+)
+ACCOUNT_HELP = (
+    "Run under this account's configuration, read from the database: its risk limits, "
+    "trading state (HALTED places no order, REDUCING only reduces) and, without --strategy, "
+    "its strategy. An account without a strategy needs --strategy."
+)
+
 
 def backtest(
-    strategy: Annotated[str, typer.Option(help="sma_cross or breakout.")] = "sma_cross",
-    param: Annotated[
-        list[str] | None, typer.Option(help="Strategy parameter NAME=VALUE; repeatable.")
-    ] = None,
+    strategy: Annotated[str | None, typer.Option(help=STRATEGY_HELP)] = None,
+    param: Annotated[list[str] | None, typer.Option(help=PARAM_HELP)] = None,
     data: Annotated[
         Path | None,
         typer.Option(help="Kraken OHLCVT CSV; default: the shipped slice of --pair."),
     ] = None,
-    pair: Annotated[
-        str, typer.Option(help="Spot USD pair: XBTUSD, BTC/USD, XBT/USD or XXBTZUSD.")
-    ] = "XBTUSD",
+    pair: Annotated[str | None, typer.Option(help=PAIR_HELP)] = None,
     interval: Annotated[int, typer.Option(help="Bar length of --data in minutes.")] = 60,
     start: Annotated[str | None, typer.Option(help="First day (UTC), YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option(help="Stop before this day (UTC).")] = None,
@@ -47,10 +61,7 @@ def backtest(
     ] = "0.05",
     take_profit: Annotated[str, typer.Option(help="Target distance, same unit.")] = "0.10",
     trailing: Annotated[str | None, typer.Option(help="Trailing stop distance.")] = None,
-    account: Annotated[
-        str | None,
-        typer.Option(help="Run under this account's risk limits, read from the database."),
-    ] = None,
+    account: Annotated[str | None, typer.Option(help=ACCOUNT_HELP)] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report and trades CSV.")] = Path(
         "backtests"
     ),

@@ -3,6 +3,12 @@
 Each bad option exits with an error naming it, in the order the options are read. Imported
 only when the command runs: it brings the engine, the backtest runner and the history
 loaders.
+
+With ``--account`` the account's configuration acts on the run: its risk limits, its trading
+state (the engine starts in it: HALTED places no order, REDUCING only reduces) and, when
+``--strategy`` is not given, its strategy, parameters and first pair. Options given
+explicitly win: ``--strategy`` replaces the account's strategy and parameters, ``--param``
+overrides one parameter, ``--pair`` picks the pair.
 """
 
 from __future__ import annotations
@@ -10,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aether.backtest.results import RunSpec
 from aether.backtest.runner import Backtest
 from aether.cli.output import fail
 from aether.cli.times import epoch_seconds
+from aether.domain.accounts import TradingState
 from aether.domain.bars import Bar
 from aether.domain.instruments import FeeSchedule, Instrument
 from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
@@ -29,17 +37,23 @@ from aether.strategies.catalogue import StrategyParamError, build_strategy
 from aether.venues.kraken.ohlcvt_csv import HistoryFormatError, load_kraken_csv
 from aether.venues.sim.fills import Slippage
 
+if TYPE_CHECKING:  # the database stack is imported only when --account is given
+    from aether.cli.account_limits import AccountForBacktest
+
 BPS = Decimal(10_000)
+DEFAULT_STRATEGY = "sma_cross"  # without --strategy and without an account's strategy
+DEFAULT_PAIR = "XBTUSD"
 
 
 @dataclass(frozen=True, slots=True)
 class BacktestOptions:
-    """The options of ``aether backtest`` as typed; numbers are still text."""
+    """The options of ``aether backtest`` as typed; numbers are still text, and None is an
+    option not given."""
 
-    strategy: str
+    strategy: str | None
     params: list[str]
     data: Path | None
-    pair: str
+    pair: str | None
     interval: int
     start: str | None
     end: str | None
@@ -53,13 +67,15 @@ class BacktestOptions:
     stop_loss: str
     take_profit: str
     trailing: str | None
-    account: str | None = None  # run under this account's risk limits
+    account: str | None = None  # run under this account's configuration
 
 
 def build_job(options: BacktestOptions) -> Backtest:
     """The backtest the options describe; exits naming the first option at fault."""
-    strategy, values = _strategy(options.strategy, _params(options.params))
-    instrument = _instrument(options.pair)
+    account = _account(options.account)
+    name, params, pair = _chosen(options, account)
+    strategy, values = _strategy(name, params)
+    instrument = _instrument(pair)
     path = _data_file(options.data, instrument.symbol)
     if options.interval < 1:
         fail(f"--interval {options.interval}: must be at least 1 minute")
@@ -68,13 +84,14 @@ def build_job(options: BacktestOptions) -> Backtest:
     fees = _flat_fees(options.fee_bps)
     slippage = _decimal(options.slippage_bps, "--slippage-bps")
     taker = (fees or instrument.fees).tiers[0].taker
-    config = _trading_config(options, taker, slippage, _limits(options.account))
+    limits = account.limits if account is not None else RiskLimits()
+    config = _trading_config(options, taker, slippage, limits)
     interval = options.interval * 60
     bars = _load(path, instrument.symbol, interval, first, stop)
     if not bars:
         fail(f"{path}: no bars between --start and --end")
     spec = RunSpec(
-        strategy=options.strategy,
+        strategy=name,
         params={k: str(v) for k, v in values.items()},
         pair=instrument.symbol,
         data=str(path),
@@ -89,13 +106,10 @@ def build_job(options: BacktestOptions) -> Backtest:
         ),
         sizing=config.sizing.describe(),
         exits=_describe_exits(options),
-        risk=(
-            f"account {options.account}: {config.limits.describe()}"
-            if options.account is not None
-            else "none"
-        ),
+        risk=_describe_account(account, options),
     )
-    return Backtest(bars, instrument, strategy, config, cash, spec, fees, Slippage(slippage))
+    state = account.trading_state if account is not None else TradingState.ACTIVE
+    return Backtest(bars, instrument, strategy, config, cash, spec, fees, Slippage(slippage), state)
 
 
 def _decimal(text: str, option: str, *, positive: bool = False) -> Decimal:
@@ -118,7 +132,35 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def _strategy(name: str, params: dict[str, str]) -> tuple[Strategy, dict[str, int]]:
+def _account(name: str | None) -> AccountForBacktest | None:
+    """No account, or ``--account``'s configuration (which needs the platform's database)."""
+    if name is None:
+        return None
+    # Imported here: the database stack is needed only with --account.
+    from aether.cli.account_limits import account_for_backtest
+
+    return account_for_backtest(name)
+
+
+def _chosen(
+    options: BacktestOptions, account: AccountForBacktest | None
+) -> tuple[str, dict[str, str | int], str]:
+    """The strategy, its parameters and the pair: explicit options over the account's."""
+    typed: dict[str, str | int] = dict(_params(options.params))
+    if options.strategy is not None or account is None:
+        return options.strategy or DEFAULT_STRATEGY, typed, options.pair or DEFAULT_PAIR
+    configured = account.strategy
+    if configured is None:
+        fail(
+            f"--account {account.name}: the account has no strategy configured, so it does not"
+            " trade; give --strategy, or configure the account's strategy"
+            " (PATCH /api/v1/accounts/{id}/config)"
+        )
+    pair = options.pair or configured.pairs[0]
+    return configured.name, {**configured.params, **typed}, pair
+
+
+def _strategy(name: str, params: dict[str, str | int]) -> tuple[Strategy, dict[str, int]]:
     try:
         return build_strategy(name, params)
     except StrategyParamError as exc:
@@ -153,14 +195,14 @@ def _flat_fees(fee_bps: str | None) -> FeeSchedule | None:
     return FeeSchedule.flat(rate, rate)
 
 
-def _limits(account: str | None) -> RiskLimits:
-    """No limits, or those of ``--account`` (which needs the platform's database)."""
+def _describe_account(account: AccountForBacktest | None, options: BacktestOptions) -> str:
     if account is None:
-        return RiskLimits()
-    # Imported here: the database stack is needed only with --account.
-    from aether.cli.account_limits import account_risk_limits
-
-    return account_risk_limits(account)
+        return "none"
+    text = f"account {account.name}: {account.limits.describe()}"
+    text += f"; trading state {account.trading_state.value}"
+    if options.strategy is None:
+        text += "; strategy and parameters from the account"
+    return text
 
 
 def _trading_config(

@@ -1,7 +1,8 @@
 """``aether emulator``: run the local Kraken exchange emulator, and create its accounts.
 
 ``aether emulator [--host] [--port] [--market replay|synthetic] [--seed] [--speed]
-[--rate-limits on|off]`` serves Kraken's REST API until Ctrl-C; ``aether emulator accounts
+[--followers SOLUSD,XRPUSD,ADAUSD] [--rho 0.7] [--rate-limits on|off]`` serves Kraken's REST
+API until Ctrl-C; ``aether emulator accounts
 create --balance USD=10000`` asks a running emulator for a funded account and prints its API
 key and secret.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -36,6 +37,19 @@ def serve(
     speed: Annotated[
         float, typer.Option(help="Market time per wall-clock second (3600: an hour a second).")
     ] = 1.0,
+    followers: Annotated[
+        str | None,
+        typer.Option(
+            help="Synthetic USD pairs beside XBTUSD/ETHUSD, following XBTUSD "
+            "(comma-separated; empty for none) [default: SOLUSD,XRPUSD,ADAUSD]."
+        ),
+    ] = None,
+    rho: Annotated[
+        float | None,
+        typer.Option(
+            help="Correlation of the followers' returns to XBTUSD's, -1 to 1 [default: 0.7]."
+        ),
+    ] = None,
     rate_limits: Annotated[
         str, typer.Option(help="on: enforce Kraken's REST and trading rate limits; off: none.")
     ] = "on",
@@ -49,6 +63,12 @@ def serve(
         fail(f"--speed {speed}: must be a positive number")
     if rate_limits not in ("on", "off"):
         fail(f"--rate-limits {rate_limits!r}: expected on or off")
+    if rho is not None and not -1.0 <= rho <= 1.0:  # NaN fails this too
+        fail(f"--rho {rho}: must be a number from -1 to 1")
+    # Unset options keep the emulator's own defaults (imported below, not at start-up).
+    chosen: dict[str, Any] = {} if rho is None else {"rho": rho}
+    if followers is not None:
+        chosen["followers"] = [p.strip().upper() for p in followers.split(",") if p.strip()]
     import uvicorn
 
     from aether.emulator.app import create_app
@@ -56,17 +76,21 @@ def serve(
     from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    runtime = build_runtime(
-        load_instrument_snapshot(),
-        market=market,
-        seed=seed,
-        speed=speed,
-        rate_limits=rate_limits == "on",
-    )
-    pairs = ", ".join(feed.pair for feed in runtime.feeds)
+    try:
+        runtime = build_runtime(
+            load_instrument_snapshot(),
+            market=market,
+            seed=seed,
+            speed=speed,
+            rate_limits=rate_limits == "on",
+            **chosen,
+        )
+    except ValueError as exc:
+        fail(f"--followers {followers!r}: {exc}")
+    traded = ", ".join(feed.pair for feed in runtime.feeds)
     console.print(
         f"Kraken emulator on http://{host}:{port} ({market} market, seed {seed}, "
-        f"speed {speed:g}, rate limits {rate_limits}; pairs {pairs}). Ctrl-C stops it.",
+        f"speed {speed:g}, rate limits {rate_limits}; pairs {traded}). Ctrl-C stops it.",
         highlight=False,
     )
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")

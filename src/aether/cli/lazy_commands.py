@@ -64,6 +64,9 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     "users": LazyCommand("aether.cli.users", "Users and their account grants."),
     "keys": LazyCommand("aether.cli.keys", "API keys."),
     "audit": LazyCommand("aether.cli.audit", "The append-only audit log."),
+    "vault": LazyCommand(
+        "aether.cli.vault", "The credential vault: account API keys under envelope encryption."
+    ),
     "backtest": LazyCommand(
         "aether.cli.backtest",
         "Run a strategy over history with the SimBroker; print a summary, write a report.",

@@ -81,12 +81,17 @@ def _sidecars(settings: Settings) -> list[Sidecar]:
     from aether.emulator.runtime import build_runtime
     from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 
-    runtime = build_runtime(
-        load_instrument_snapshot(),
-        market=settings.emulator_market,
-        seed=0,
-        speed=settings.emulator_speed,
-    )
+    try:
+        runtime = build_runtime(
+            load_instrument_snapshot(),
+            market=settings.emulator_market,
+            seed=0,
+            speed=settings.emulator_speed,
+            followers=[pair.upper() for pair in settings.emulator_followers],
+            rho=settings.emulator_correlation,
+        )
+    except ValueError as exc:
+        fail(f"AETHER_EMULATOR_FOLLOWERS: {exc}", code=2)
     app = create_app(runtime)
     return [Sidecar("Kraken emulator", app, "127.0.0.1", settings.emulator_port)]
 

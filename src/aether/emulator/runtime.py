@@ -15,7 +15,8 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from aether.emulator.exchange.queries import MAX_TRADES_COUNT
 from aether.emulator.faults import Faults
 from aether.emulator.kraken_format import PairCatalogue, decimals_of
 from aether.emulator.market.candles import PairCandles
+from aether.emulator.market.correlated import CorrelatedConfig, CorrelatedMarket
 from aether.emulator.market.generator import MarketGenerator, PairGrid
 from aether.emulator.market.maker import HOUSE_BALANCE, BookShape, PairFeed
 from aether.emulator.market.replay import BarReplay, shipped_bars
@@ -32,6 +34,9 @@ from aether.emulator.market.synthetic import SyntheticConfig, SyntheticMarket
 from aether.emulator.rate_limits import RateLimits
 
 __all__ = [
+    "DEFAULT_FOLLOWERS",
+    "DEFAULT_RHO",
+    "FOLLOWER_START",
     "MARKETS",
     "REPLAY_SLICES",
     "EmulatorRuntime",
@@ -49,6 +54,24 @@ MARKETS = ("replay", "synthetic")
 REPLAY_SLICES = {"XBTUSD": "kraken_XBTUSD_60.csv", "ETHUSD": "kraken_ETHUSD_60.csv"}
 #: Where the synthetic market starts each pair.
 SYNTHETIC_START = {"XBTUSD": Decimal(30000), "ETHUSD": Decimal(2000)}
+#: The pair every synthetic follower follows.
+LEADER = "XBTUSD"
+#: Where each pair a follower may trade starts (round prices of the pair's usual range).
+#: SOLUSD starts at 200, not 150: there a rung of the maker's ladder (1 bp) is two whole
+#: ticks; at 150 it rounds to one tick (0.67 bp) and the ladder re-quotes half as much again.
+FOLLOWER_START = {
+    "SOLUSD": Decimal(200),
+    "XRPUSD": Decimal("0.6"),
+    "ADAUSD": Decimal("0.4"),
+    "DOTUSD": Decimal(6),
+    "LTCUSD": Decimal(80),
+    "LINKUSD": Decimal(15),
+    "XDGUSD": Decimal("0.12"),
+    "AVAXUSD": Decimal(30),
+}
+#: The followers a runtime trades unless told otherwise, and their correlation to XBTUSD.
+DEFAULT_FOLLOWERS = ("SOLUSD", "XRPUSD", "ADAUSD")
+DEFAULT_RHO = 0.7
 
 
 class NonceLedger:
@@ -215,6 +238,23 @@ def _grid(instrument: Instrument) -> PairGrid:
     return PairGrid(instrument.symbol, instrument.tick_size, decimals_of(instrument.lot_size))
 
 
+def _pair_seed(seed: int, pair: str) -> int:
+    """A follower's own seed: the run's seed mixed with its pair (stable across runs)."""
+    return seed * 1_000_003 + zlib.crc32(pair.encode("ascii"))
+
+
+def _shipped(
+    pair: str, instrument: Instrument, market: str, seed: int, index: int, *, lead: bool = False
+) -> MarketGenerator:
+    """A generator of a pair with a shipped history: its replay, or its synthetic market
+    (a copy that only ``lead``s a follower records no regimes: nobody reads them)."""
+    if market == "replay":
+        bars = shipped_bars(REPLAY_SLICES[pair], pair, 3600)
+        return BarReplay(bars, _grid(instrument), seed=seed)
+    config = SyntheticConfig(start_price=SYNTHETIC_START[pair])
+    return SyntheticMarket(_grid(instrument), config, seed=seed + index, record_regimes=not lead)
+
+
 def build_runtime(
     instruments: Mapping[str, Instrument],
     *,
@@ -224,24 +264,38 @@ def build_runtime(
     tick_seconds: float = 0.05,
     rate_limits: bool = True,
     shape: BookShape | None = None,
+    followers: Sequence[str] = DEFAULT_FOLLOWERS,
+    rho: float = DEFAULT_RHO,
 ) -> EmulatorRuntime:
     """A runtime trading the pairs of ``instruments`` the chosen market can drive: ``replay``
     plays the shipped XBTUSD/ETHUSD hourly slices (in a loop); ``synthetic`` runs the seeded
-    regime-switching market on the same pairs. Other instruments are left out."""
+    regime-switching market on the same pairs. Each of ``followers`` (pairs of
+    :data:`FOLLOWER_START`) is synthetic in either market, following XBTUSD with correlation
+    ``rho`` (:mod:`.market.correlated`). Other instruments are left out; a follower without an
+    instrument or a start price, or without XBTUSD to follow, is a ValueError naming it."""
     if market not in MARKETS:
         raise ValueError(f"market must be one of {MARKETS}, got {market!r}")
     generators: dict[str, MarketGenerator] = {}
-    for index, (pair, instrument) in enumerate(instruments.items()):
-        if pair not in REPLAY_SLICES:
-            continue
-        if market == "replay":
-            bars = shipped_bars(REPLAY_SLICES[pair], pair, 3600)
-            generators[pair] = BarReplay(bars, _grid(instrument), seed=seed)
-        else:
-            config = SyntheticConfig(start_price=SYNTHETIC_START[pair])
-            generators[pair] = SyntheticMarket(_grid(instrument), config, seed=seed + index)
+    indexes = {pair: index for index, pair in enumerate(instruments)}
+    for pair, instrument in instruments.items():
+        if pair in REPLAY_SLICES:
+            generators[pair] = _shipped(pair, instrument, market, seed, indexes[pair])
     if not generators:
         raise ValueError(f"no instrument the {market} market can drive: {sorted(instruments)}")
+    for pair in followers:
+        if pair in generators:
+            raise ValueError(f"followers: {pair} is a shipped pair, not a synthetic one")
+        if pair not in instruments or pair not in FOLLOWER_START:
+            known = sorted(set(FOLLOWER_START) & set(instruments))
+            raise ValueError(f"followers: no synthetic market for {pair!r}; known: {known}")
+        if LEADER not in instruments:
+            raise ValueError(f"followers: {pair} follows {LEADER}, which is not traded")
+        # The leader is a generator of its own, identical to the one its feed drives.
+        leader = _shipped(LEADER, instruments[LEADER], market, seed, indexes[LEADER], lead=True)
+        config = CorrelatedConfig(start_price=FOLLOWER_START[pair], rho=rho)
+        generators[pair] = CorrelatedMarket(
+            _grid(instruments[pair]), leader, config, seed=_pair_seed(seed, pair)
+        )
     traded = {pair: instruments[pair] for pair in generators}
     return EmulatorRuntime(
         traded,

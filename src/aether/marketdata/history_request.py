@@ -16,7 +16,8 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.bus.subjects import is_symbol
-from aether.marketdata.pair_names import UnknownPairError, canonical_pair
+from aether.marketdata.pair_names import canonical_pair
+from aether.venues.kraken.pair_names import UnknownPairError
 
 #: Kraken's longest OHLC interval (15 days); longer ones cannot exist in storage.
 MAX_INTERVAL_S: Final = 15 * 86_400

@@ -28,11 +28,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.domain.instruments import Instrument
-from aether.marketdata.pair_names import IN_ONLINE_REGISTRY, PairNames, kraken_symbol
 from aether.ops.logs import redact_text
 from aether.ops.retrying import RetryPolicy
 from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
 from aether.venues.kraken.asset_pairs import PairsLoad, instruments_from_asset_pairs
+from aether.venues.kraken.pair_names import IN_ONLINE_REGISTRY, PairNames, kraken_symbol
 from aether.venues.kraken.rest import KrakenRest
 from aether.venues.kraken.symbols import v2_asset
 

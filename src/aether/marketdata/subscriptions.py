@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aether.audit import log as audit
 from aether.bus.subjects import SUBSCRIBABLE_KINDS
-from aether.marketdata.pair_names import UnknownPairError, canonical_pair, registry_pair_names
+from aether.marketdata.pair_names import canonical_pair, registry_pair_names
 from aether.marketdata.registry import ONLINE
 from aether.storage.tables import (
     AuditRow,
@@ -34,6 +34,7 @@ from aether.storage.tables import (
     InstrumentRow,
     MarketSubscriptionRow,
 )
+from aether.venues.kraken.pair_names import UnknownPairError
 
 AUDIT_PREFIX = "market_subscription."
 

@@ -19,6 +19,7 @@ from aether.platform.migrations import prepare_database
 from aether.platform.servers import embedded_needed, resolve_urls
 from aether.platform.sidecars import Sidecar, SidecarThread
 from aether.platform.signals import serve_until_signalled
+from aether.security.kek import KekError, resolve_kek_ring
 from aether.settings import Profile, Settings
 
 
@@ -54,6 +55,11 @@ def run_foreground(
             # Outside production the first start creates <data dir>/audit/hmac.key.
             resolve_audit_key(settings, create=settings.profile is not Profile.PRODUCTION)
         except AuditKeyError as exc:
+            raise PlatformError(str(exc)) from exc
+        try:
+            # Likewise <data dir>/vault/kek.key, the credential vault's local KEK.
+            resolve_kek_ring(settings, create=settings.profile is not Profile.PRODUCTION)
+        except KekError as exc:
             raise PlatformError(str(exc)) from exc
         for sidecar in sidecars:
             thread = SidecarThread(sidecar)

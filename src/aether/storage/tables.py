@@ -17,6 +17,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -277,3 +278,27 @@ class ImportProgressRow(Base):
     job: Mapped[str] = mapped_column(String(100), primary_key=True)
     cursor: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+# --- credential vault ----------------------------------------------------------------------------
+
+
+class KrakenCredentialRow(Base):
+    """An account's Kraken API key and secret, envelope-encrypted (``aether.security.vault``):
+    only ``key_prefix`` and ``permissions`` are stored in the clear."""
+
+    __tablename__ = "kraken_credentials"
+    __table_args__ = (Index("ix_kraken_credentials_kek_id", "kek_id"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)  # key and secret, under the data key
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)  # the data key, under the KEK
+    kek_id: Mapped[str] = mapped_column(String(32))
+    permissions: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    created_by: Mapped[str] = mapped_column(String(200))
+    validated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rewrapped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aether.marketdata.pair_names import (
+from aether.venues.kraken.pair_names import (
     IN_ONLINE_REGISTRY,
     IN_SNAPSHOT,
     PairNames,

@@ -109,7 +109,7 @@ async def get_account(account: ViewableAccount, principal: Caller) -> AccountOut
 
 @router.patch(
     "/{account_id}/config",
-    summary="Change trading or risk configuration",
+    summary="Change trading, risk or strategy configuration",
     responses=error_responses(400, 403, 404, 409, 413, 422),
 )
 async def update_config(

@@ -163,15 +163,22 @@ class SyntheticMarket:
 
     ``steps`` never ends (take what you need); step ``i`` starts at
     ``start_ns + i * step_seconds`` seconds. ``regimes()`` is the true regime of every step
-    yielded so far by the latest ``steps`` call, which starts the record afresh.
+    yielded so far by the latest ``steps`` call, which starts the record afresh (kept only
+    with ``record_regimes``: a copy that only leads a follower keeps none).
     """
 
     def __init__(
-        self, grid: PairGrid, config: SyntheticConfig | None = None, *, seed: int = 0
+        self,
+        grid: PairGrid,
+        config: SyntheticConfig | None = None,
+        *,
+        seed: int = 0,
+        record_regimes: bool = True,
     ) -> None:
         self._grid = grid
         self._config = config if config is not None else SyntheticConfig()
         self._seed = seed
+        self._record = record_regimes
         self._history: list[tuple[int, Regime]] = []
 
     @property
@@ -231,7 +238,8 @@ class SyntheticMarket:
                 lots = grid.float_lots(mean_qty * rng.lognormvariate(qty_mu, _QTY_SPREAD))
                 when = ts + (i - 1) * slot + rng.randrange(slot)
                 trades.append(SyntheticTrade(when, grid.price(ticks), grid.quantity(lots), side))
-            history.append((ts, regime))
+            if self._record:
+                history.append((ts, regime))
             yield MarketStep(ts, grid.pair, trades[-1].price, tuple(trades), regime)
             regime = _next_regime(rng, cumulative[regime])
             ts += step_ns

@@ -48,6 +48,7 @@ from aether.emulator.rate_limits import (
 from aether.emulator.rest.account import ACCOUNT_METHODS, PrivateHandler
 from aether.emulator.rest.orders import order_request
 from aether.emulator.rest.protocol import Params, json_list, opt_bool, opt_int, opt_str, opt_userref
+from aether.emulator.rest.trade_volume import trade_volume
 from aether.emulator.runtime import EmulatorRuntime
 
 __all__ = ["PRIVATE_METHODS"]
@@ -362,6 +363,7 @@ _HANDLERS: dict[str, PrivateHandler] = {
     "EditOrder": edit_order,
     "AmendOrder": amend_order,
     "GetWebSocketsToken": get_websockets_token,
+    "TradeVolume": trade_volume,
 }
 PRIVATE_METHODS: dict[str, PrivateHandler] = {
     method: _counted(method, handler) for method, handler in _HANDLERS.items()

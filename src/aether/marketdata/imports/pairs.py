@@ -5,8 +5,8 @@ from __future__ import annotations
 from aether.domain.instruments import Instrument
 from aether.domain.universe import NotSpotUsdError, require_spot_usd
 from aether.marketdata.imports.errors import ImportInputError
-from aether.marketdata.pair_names import UnknownPairError, shipped_pair_names
 from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
+from aether.venues.kraken.pair_names import UnknownPairError, shipped_pair_names
 
 
 def spot_usd_pair(name: str) -> Instrument:

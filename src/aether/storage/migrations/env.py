@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from aether.storage.database import sqlalchemy_url
-from aether.storage.tables import Base
+from aether.storage.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -40,6 +40,8 @@ from aether.venues.kraken.rate_limit import (
     trading_cost,
 )
 from aether.venues.kraken.signing import api_sign
+from aether.venues.kraken.symbols import UnknownSymbolError, pair_key
+from aether.venues.kraken.trade_volume import TradeVolume, parse_trade_volume
 
 Params = Mapping[str, str | int]
 # Calls that move the per-pair trading counter instead of the REST call counter.
@@ -214,6 +216,12 @@ class KrakenRest:
                     return str(txid)
         return None
 
+    async def trade_volume(self, pairs: Sequence[str]) -> TradeVolume:
+        """The account's 30-day volume and its maker/taker fee on each of ``pairs``
+        (altnames): the live fee tier (AssetPairs' fee arrays may be empty)."""
+        params: dict[str, str | int] = {"pair": ",".join(pairs)} if pairs else {}
+        return parse_trade_volume(await self.private("TradeVolume", params), pairs, _key_of)
+
     # --- one request ---------------------------------------------------------------------
     async def _public_once(self, method: str, params: Params) -> Any:
         await self._wait_rest(method)
@@ -277,6 +285,14 @@ class KrakenRest:
         if delay > 0:
             await self._sleep(delay)
         self._trading.record_cost(pair, cost, self._monotonic())
+
+
+def _key_of(altname: str) -> str | None:
+    """The pair key REST answers use for ``altname``, when the shipped snapshot knows it."""
+    try:
+        return pair_key(altname)
+    except UnknownSymbolError:
+        return None
 
 
 def _result(response: httpx.Response) -> Any:

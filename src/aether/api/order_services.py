@@ -1,0 +1,55 @@
+"""The order service of an API process: its venues (live accounts with vault credentials,
+on the configured Kraken REST URL) and its publishing bus connection, started and stopped
+with the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aether.bus.publisher import BusPublisher
+from aether.oms.service import OrderService
+from aether.oms.venue_choice import AccountVenues
+from aether.ops.endpoints import ServerUrls
+from aether.security import vault
+from aether.settings import Settings
+from aether.venues.kraken.rest import Credentials
+
+
+async def vault_credentials(session: AsyncSession, account_id: uuid.UUID) -> Credentials | None:
+    """The account's Kraken credentials from the vault (the read is audited), or None."""
+    try:
+        credentials = await vault.credentials_for(session, account_id)
+    except vault.CredentialNotFoundError:
+        return None
+    await session.commit()  # the audit entry of the read
+    return credentials
+
+
+class OrderServices:
+    """The order service with what it needs; ``start`` and ``stop`` follow the app."""
+
+    def __init__(
+        self, settings: Settings, urls: ServerUrls, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.bus = BusPublisher(urls.nats_url, name="aether-api-orders")
+        self.venues = AccountVenues(
+            settings.kraken_rest_base, settings.data_dir / "nonces", sessions, vault_credentials
+        )
+        self.service = OrderService(sessions, self.venues, self.bus)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.bus.run(), name="order-events-bus")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.bus.close()
+        await self.venues.aclose()

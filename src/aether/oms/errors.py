@@ -1,0 +1,50 @@
+"""The order service's refusals: each names the rule or field that stopped the request."""
+
+from __future__ import annotations
+
+
+class OrderServiceError(Exception):
+    """Base of the order service's refusals; ``code`` is stable, ``field`` names the input."""
+
+    code = "order_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class OrderRefused(OrderServiceError):
+    """Refused before anything was written: instrument, order-type, state or risk rules.
+
+    ``rules`` lists every failed rule (``risk.pre_trade.Rule`` values or the domain's)."""
+
+    code = "order_refused"
+
+    def __init__(self, message: str, *, rules: tuple[str, ...], field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.rules = rules
+
+
+class DuplicateOrder(OrderServiceError):
+    """The account already has an order with this ``cl_ord_id``."""
+
+    code = "duplicate_cl_ord_id"
+
+
+class OrderNotFound(OrderServiceError):
+    """No order with this ``cl_ord_id`` on this account (other accounts are not looked at)."""
+
+    code = "not_found"
+
+
+class OrderNotOpen(OrderServiceError):
+    """The order is finished: there is nothing to cancel."""
+
+    code = "order_not_open"
+
+
+class NoVenue(OrderServiceError):
+    """The account has no venue the order service can send to (yet)."""
+
+    code = "no_venue"

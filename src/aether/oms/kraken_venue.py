@@ -1,0 +1,184 @@
+"""The order service's Kraken venue, over the REST client (``AddOrder``, ``CancelOrder``,
+``OpenOrders``/``ClosedOrders`` by ``cl_ord_id``, ``BalanceEx``, ``Ticker``, ``TradesHistory``).
+
+Rules a caller must know:
+
+* It is built with one account's credentials and nonce store; it never reads a vault or
+  settings itself (the composition root passes them in).
+* ``submit`` relies on :meth:`KrakenRest.add_order`, which after a lost answer looks the order
+  up by ``cl_ord_id`` before anything is resent; when even that look-up fails the outcome is
+  :class:`VenueOutcomeUnknown`, never a second order.
+* Balances are what is available (``balance - hold_trade``), found under Kraken's asset codes
+  (``XXBT`` for ``XBT``, ``ZUSD`` for ``USD``; newer assets carry no prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from aether.domain.orders import OrderRequest, OrderType, TimeInForce
+from aether.oms.venue_port import (
+    VenueOrder,
+    VenueOrderState,
+    VenueOutcomeUnknown,
+    VenueQuote,
+    VenueRefused,
+    VenueTrade,
+)
+from aether.venues.kraken.errors import KrakenError
+from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
+from aether.venues.kraken.symbols import altname_for_pair_key
+
+_NS = 1_000_000_000
+_PAGE = 50  # TradesHistory's page size
+_CLOSED_STATES = {
+    "closed": VenueOrderState.FILLED,
+    "canceled": VenueOrderState.CANCELLED,
+    "expired": VenueOrderState.EXPIRED,
+}
+_TRIGGER_ONLY = {OrderType.STOP_LOSS, OrderType.TAKE_PROFIT}
+_TRIGGER_AND_LIMIT = {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value:f}"
+
+
+def add_order_params(request: OrderRequest) -> dict[str, str | int]:
+    """AddOrder's form fields for ``request`` (Kraken's REST spelling)."""
+    params: dict[str, str | int] = {
+        "pair": request.symbol,
+        "type": request.side.value,
+        "ordertype": request.type.value,
+        "volume": _plain(request.quantity),
+        "timeinforce": request.time_in_force.value,
+        "cl_ord_id": request.cl_ord_id,
+    }
+    if request.type is OrderType.LIMIT and request.price is not None:
+        params["price"] = _plain(request.price)
+    elif request.type in _TRIGGER_ONLY and request.trigger_price is not None:
+        params["price"] = _plain(request.trigger_price)
+    elif request.type in _TRIGGER_AND_LIMIT:
+        if request.trigger_price is not None:
+            params["price"] = _plain(request.trigger_price)
+        if request.price is not None:
+            params["price2"] = _plain(request.price)
+    elif request.type is OrderType.TRAILING_STOP and request.trailing_offset is not None:
+        params["price"] = "+" + _plain(request.trailing_offset)
+    if request.time_in_force is TimeInForce.GTD and request.expire_at_ns is not None:
+        params["expiretm"] = request.expire_at_ns // _NS
+    if request.post_only:
+        params["oflags"] = "post"
+    return params
+
+
+def _asset_codes(asset: str) -> tuple[str, ...]:
+    return (asset, "X" + asset, "Z" + asset)
+
+
+class KrakenOrderVenue:
+    """One account's orders on Kraken (or the emulator) through its REST API."""
+
+    name = "kraken"
+
+    def __init__(self, rest: KrakenRest) -> None:
+        if rest.credentials is None:
+            raise ValueError("the Kraken order venue needs the account's credentials")
+        self.rest = rest
+
+    async def aclose(self) -> None:
+        await self.rest.aclose()
+
+    async def submit(self, request: OrderRequest) -> str:
+        try:
+            result = await self.rest.add_order(add_order_params(request))
+        except KrakenError as exc:
+            raise VenueRefused(exc.message) from exc
+        except KrakenTransportError as exc:
+            # Every attempt went unanswered and each look-up found nothing: still, the last
+            # request may land late, so the caller resolves by cl_ord_id before resending.
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        except Exception as exc:  # the look-up after a lost answer failed: outcome unknown
+            raise VenueOutcomeUnknown(f"{type(exc).__name__}: {exc}") from exc
+        txids = result.get("txid") if isinstance(result, dict) else None
+        if not txids:
+            raise VenueOutcomeUnknown(f"AddOrder answered without a txid: {result!r}")
+        return str(txids[0])
+
+    async def cancel(self, cl_ord_id: str) -> bool:
+        try:
+            result = await self.rest.private("CancelOrder", {"cl_ord_id": cl_ord_id})
+        except KrakenError as exc:
+            if "Unknown order" in exc.message:
+                return False
+            raise VenueRefused(exc.message) from exc
+        except KrakenTransportError as exc:
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        return int(result.get("count", 0)) > 0
+
+    async def find(self, cl_ord_id: str) -> VenueOrder | None:
+        try:
+            opened = await self.rest.private("OpenOrders", {"cl_ord_id": cl_ord_id})
+            for txid, order in (opened.get("open") or {}).items():
+                if order.get("cl_ord_id") == cl_ord_id:
+                    return VenueOrder(
+                        str(txid), VenueOrderState.OPEN, Decimal(order.get("vol_exec", "0"))
+                    )
+            closed = await self.rest.private("ClosedOrders", {"cl_ord_id": cl_ord_id})
+        except KrakenTransportError as exc:
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        for txid, order in (closed.get("closed") or {}).items():
+            if order.get("cl_ord_id") == cl_ord_id:
+                state = _CLOSED_STATES.get(str(order.get("status")), VenueOrderState.FILLED)
+                return VenueOrder(str(txid), state, Decimal(order.get("vol_exec", "0")))
+        return None
+
+    async def available(self, assets: Iterable[str]) -> Mapping[str, Decimal]:
+        balances: dict[str, Any] = await self.rest.private("BalanceEx")
+        out: dict[str, Decimal] = {}
+        for asset in assets:
+            for code in _asset_codes(asset):
+                entry = balances.get(code)
+                if isinstance(entry, dict):
+                    held = Decimal(str(entry.get("hold_trade", "0")))
+                    out[asset] = Decimal(str(entry["balance"])) - held
+                    break
+        return out
+
+    async def quote(self, symbol: str) -> VenueQuote:
+        result: dict[str, Any] = await self.rest.public("Ticker", {"pair": symbol})
+        ticker = next(iter(result.values()))
+        return VenueQuote(
+            bid=Decimal(str(ticker["b"][0])),
+            ask=Decimal(str(ticker["a"][0])),
+            last=Decimal(str(ticker["c"][0])),
+        )
+
+    async def trades(self, since_ns: int) -> list[VenueTrade]:
+        """The account's trades after ``since_ns`` (whole seconds), every page."""
+        found: list[VenueTrade] = []
+        offset = 0
+        while True:
+            params: dict[str, str | int] = {"start": since_ns // _NS, "ofs": offset}
+            page = await self.rest.private("TradesHistory", params)
+            trades: dict[str, Any] = page.get("trades") or {}
+            found.extend(_trade(str(txid), body) for txid, body in trades.items())
+            offset += len(trades)
+            if not trades or offset >= int(page.get("count", 0)):
+                return found
+
+
+def _trade(txid: str, body: Mapping[str, Any]) -> VenueTrade:
+    return VenueTrade(
+        trade_id=txid,
+        venue_order_id=str(body["ordertxid"]),
+        symbol=altname_for_pair_key(str(body["pair"])),
+        side=str(body["type"]),
+        price=Decimal(str(body["price"])),
+        quantity=Decimal(str(body["vol"])),
+        fee=Decimal(str(body["fee"])),
+        maker=bool(body.get("maker", False)),
+        ts_ns=int(Decimal(str(body["time"])) * _NS),
+    )
