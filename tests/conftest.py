@@ -39,6 +39,7 @@ from aether.ops.endpoints import ServerUrls
 
 if TYPE_CHECKING:
     from aether.ops.localstack import LocalStack
+from aether.emulator.runtime import DEFAULT_FOLLOWERS
 from aether.security import key_store, users
 from aether.settings import Settings
 from aether.storage.database import create_engine, session_factory
@@ -116,8 +117,21 @@ def aether_stack(aether_scratch: Path) -> Iterator[LocalStack | None]:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     """An emulator replaying Kraken's history at 3600x (an hour bar a second, about 20 trades
-    a second per pair), one per test module."""
+    a second per pair) on the two shipped pairs, one per test module."""
     yield from serve("replay", 3600.0)
+
+
+@pytest.fixture(scope="module")
+def five_pair_emulator() -> Iterator[Emulator]:
+    """The replaying emulator with its default followers (SOLUSD, XRPUSD, ADAUSD moving with
+    XBTUSD), for the modules about them: five pairs, as ``aether up`` runs it."""
+    yield from serve("replay", 3600.0, DEFAULT_FOLLOWERS)
+
+
+@pytest.fixture(scope="module")
+def five_pair_synthetic() -> Iterator[Emulator]:
+    """The synthetic emulator with its default followers, at the modest pace of ``synthetic``."""
+    yield from serve("synthetic", 600.0, DEFAULT_FOLLOWERS)
 
 
 @pytest.fixture(scope="module")

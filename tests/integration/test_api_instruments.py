@@ -25,6 +25,12 @@ from tests.integration.market_api_helpers import (
 from tests.support.polling import eventually
 
 
+@pytest.fixture(scope="module")
+def emulator(five_pair_emulator: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair emulator replaces the two-pair."""
+    return five_pair_emulator
+
+
 @pytest.fixture
 def healthy(emulator: Emulator) -> Iterator[Emulator]:
     """The shared emulator with no faults before and after the test."""

@@ -43,6 +43,7 @@ EXPECTED_PRIVILEGES: dict[str, set[str]] = {
     "order_events": {"SELECT", "INSERT"},
     "fills": {"SELECT", "INSERT"},
     "order_outbox": {"SELECT", "INSERT", "UPDATE"},
+    "account_leases": {"SELECT", "INSERT", "UPDATE"},
 }
 
 

@@ -48,3 +48,28 @@ class NoVenue(OrderServiceError):
     """The account has no venue the order service can send to (yet)."""
 
     code = "no_venue"
+
+
+class AmendRejected(OrderServiceError):
+    """The venue refused the amend (the order is as it was); ``field`` names the value."""
+
+    code = "amend_rejected"
+
+
+class VenueUnanswered(OrderServiceError):
+    """The venue did not answer; the request stays recorded until it is settled."""
+
+    code = "venue_unanswered"
+
+
+def field_of_rule(rule: str) -> str:
+    """The request field a pre-trade rule is about, for a refusal."""
+    if rule in ("positive_quantity", "lot_size", "min_quantity", "min_cost", "balance"):
+        return "quantity"
+    if rule in ("tick_size", "positive_price", "price"):
+        return "price"
+    if rule in ("symbol", "spot_usd", "stale_market_data"):
+        return "symbol"
+    if rule == "trading_state":
+        return "side"
+    return "quantity"

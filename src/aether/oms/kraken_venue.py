@@ -1,5 +1,6 @@
 """The order service's Kraken venue, over the REST client (``AddOrder``, ``CancelOrder``,
-``OpenOrders``/``ClosedOrders`` by ``cl_ord_id``, ``BalanceEx``, ``Ticker``, ``TradesHistory``).
+``AmendOrder``, ``OpenOrders``/``ClosedOrders`` by ``cl_ord_id``, ``BalanceEx``, ``Ticker``,
+``TradesHistory``).
 
 Rules a caller must know:
 
@@ -9,17 +10,22 @@ Rules a caller must know:
   up by ``cl_ord_id`` before anything is resent; when even that look-up fails the outcome is
   :class:`VenueOutcomeUnknown`, never a second order.
 * Balances are what is available (``balance - hold_trade``), found under Kraken's asset codes
-  (``XXBT`` for ``XBT``, ``ZUSD`` for ``USD``; newer assets carry no prefix).
+  (``XXBT`` for ``XBT``, ``ZUSD`` for ``USD``; newer assets carry no prefix). ``balances``
+  gives every asset under its plain name (``XBT``, ``USD``).
+* The reconciliation reads (``open_orders``, ``query``, ``balances``) never change anything at
+  the venue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from aether.domain.orders import OrderRequest, OrderType, TimeInForce
 from aether.oms.venue_port import (
+    VenueBalance,
+    VenueOpenOrder,
     VenueOrder,
     VenueOrderState,
     VenueOutcomeUnknown,
@@ -33,11 +39,17 @@ from aether.venues.kraken.symbols import altname_for_pair_key
 
 _NS = 1_000_000_000
 _PAGE = 50  # TradesHistory's page size
+_QUERY_BATCH = 50  # QueryOrders' most ids a call
 _CLOSED_STATES = {
     "closed": VenueOrderState.FILLED,
     "canceled": VenueOrderState.CANCELLED,
     "expired": VenueOrderState.EXPIRED,
 }
+# Kraken's legacy asset codes carry an X (crypto) or Z (fiat) prefix; newer codes do not.
+_PREFIXED_ASSETS = frozenset(
+    {"XXBT", "XETH", "XLTC", "XXRP", "XXLM", "XXMR", "XZEC", "XETC", "XXDG", "XREP", "XMLN"}
+    | {"ZUSD", "ZEUR", "ZGBP", "ZCAD", "ZJPY", "ZAUD"}
+)
 _TRIGGER_ONLY = {OrderType.STOP_LOSS, OrderType.TAKE_PROFIT}
 _TRIGGER_AND_LIMIT = {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT}
 
@@ -82,6 +94,7 @@ class KrakenOrderVenue:
     """One account's orders on Kraken (or the emulator) through its REST API."""
 
     name = "kraken"
+    supports_amend = True
 
     def __init__(self, rest: KrakenRest) -> None:
         if rest.credentials is None:
@@ -118,6 +131,30 @@ class KrakenOrderVenue:
             raise VenueOutcomeUnknown(str(exc)) from exc
         return int(result.get("count", 0)) > 0
 
+    async def amend(
+        self,
+        cl_ord_id: str,
+        *,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> str:
+        """AmendOrder in place: the order keeps its txid and, unless its limit price moves
+        or its quantity grows, its queue priority. Kraken's refusals (a price on an order
+        type without one, a trigger on a triggered order, off the tick) are VenueRefused."""
+        try:
+            answer = await self.rest.amend_order(
+                cl_ord_id=cl_ord_id,
+                order_qty=quantity,
+                limit_price=price,
+                trigger_price=trigger_price,
+            )
+        except KrakenError as exc:
+            raise VenueRefused(exc.message) from exc
+        except KrakenTransportError as exc:
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        return answer.amend_id
+
     async def find(self, cl_ord_id: str) -> VenueOrder | None:
         try:
             opened = await self.rest.private("OpenOrders", {"cl_ord_id": cl_ord_id})
@@ -134,6 +171,62 @@ class KrakenOrderVenue:
                 state = _CLOSED_STATES.get(str(order.get("status")), VenueOrderState.FILLED)
                 return VenueOrder(str(txid), state, Decimal(order.get("vol_exec", "0")))
         return None
+
+    async def open_orders(self) -> list[VenueOpenOrder]:
+        """Every order the account has open, with or without a ``cl_ord_id``."""
+        try:
+            opened = await self.rest.private("OpenOrders")
+        except KrakenTransportError as exc:
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        return [_open_order(str(txid), body) for txid, body in (opened.get("open") or {}).items()]
+
+    async def query(self, venue_order_ids: Sequence[str]) -> dict[str, VenueOrder]:
+        """The named orders the venue has, open or closed, by id; unknown ids are left out.
+
+        QueryOrders takes 50 ids a call; one id it does not know refuses the whole call, so
+        that batch is asked again one id at a time."""
+        found: dict[str, VenueOrder] = {}
+        ids = list(venue_order_ids)
+        for first in range(0, len(ids), _QUERY_BATCH):
+            batch = ids[first : first + _QUERY_BATCH]
+            known = await self._query(batch)
+            if known is None and len(batch) > 1:
+                for txid in batch:
+                    found.update(await self._query([txid]) or {})
+            found.update(known or {})
+        return found
+
+    async def _query(self, txids: Sequence[str]) -> dict[str, VenueOrder] | None:
+        """One QueryOrders call; None when the venue knows one of ``txids`` not."""
+        try:
+            result = await self.rest.private("QueryOrders", {"txid": ",".join(txids)})
+        except KrakenError as exc:
+            if "Invalid order" in exc.message or "Unknown order" in exc.message:
+                return None
+            raise VenueRefused(exc.message) from exc
+        except KrakenTransportError as exc:
+            raise VenueOutcomeUnknown(str(exc)) from exc
+        orders: dict[str, VenueOrder] = {}
+        for txid, body in (result or {}).items():
+            status = str(body.get("status"))
+            state = (
+                VenueOrderState.OPEN
+                if status in ("open", "pending")
+                else _CLOSED_STATES.get(status, VenueOrderState.FILLED)
+            )
+            orders[str(txid)] = VenueOrder(str(txid), state, Decimal(str(body.get("vol_exec", 0))))
+        return orders
+
+    async def balances(self) -> Mapping[str, VenueBalance]:
+        """Every asset of the account: total and held by open orders, under plain names."""
+        raw: dict[str, Any] = await self.rest.private("BalanceEx")
+        out: dict[str, VenueBalance] = {}
+        for code, entry in raw.items():
+            if isinstance(entry, dict):
+                asset = code[1:] if code in _PREFIXED_ASSETS else code
+                total = Decimal(str(entry["balance"]))
+                out[asset] = VenueBalance(total, Decimal(str(entry.get("hold_trade", "0"))))
+        return out
 
     async def available(self, assets: Iterable[str]) -> Mapping[str, Decimal]:
         balances: dict[str, Any] = await self.rest.private("BalanceEx")
@@ -168,6 +261,44 @@ class KrakenOrderVenue:
             offset += len(trades)
             if not trades or offset >= int(page.get("count", 0)):
                 return found
+
+
+def _price(raw: object) -> Decimal | None:
+    """A price of an order's ``descr``; Kraken writes ``0`` where there is none."""
+    if raw in (None, ""):
+        return None
+    value = Decimal(str(raw).lstrip("+#"))
+    return value if value > 0 else None
+
+
+def _open_order(txid: str, body: Mapping[str, Any]) -> VenueOpenOrder:
+    """One entry of OpenOrders, its prices placed as the order row keeps them."""
+    descr: Mapping[str, Any] = body.get("descr") or {}
+    kind = OrderType(str(descr["ordertype"]))
+    first, second = _price(descr.get("price")), _price(descr.get("price2"))
+    price = trigger = None
+    if kind is OrderType.LIMIT:
+        price = first
+    elif kind in _TRIGGER_ONLY:
+        trigger = first
+    elif kind in _TRIGGER_AND_LIMIT:
+        trigger, price = first, second
+    expire = int(Decimal(str(body.get("expiretm") or 0)))
+    return VenueOpenOrder(
+        venue_order_id=txid,
+        cl_ord_id=body.get("cl_ord_id") or None,
+        symbol=str(descr["pair"]),
+        side=str(descr["type"]),
+        type=kind.value,
+        quantity=Decimal(str(body["vol"])),
+        price=price,
+        trigger_price=trigger,
+        time_in_force=str(body.get("timeinforce") or TimeInForce.GTC.value),
+        expire_at_s=expire or None,
+        post_only="post" in str(body.get("oflags", "")).split(","),
+        filled_quantity=Decimal(str(body.get("vol_exec", "0"))),
+        opened_at_ns=int(Decimal(str(body.get("opentm", 0))) * _NS),
+    )
 
 
 def _trade(txid: str, body: Mapping[str, Any]) -> VenueTrade:

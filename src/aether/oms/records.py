@@ -102,8 +102,10 @@ async def insert_order(
     venue: str,
     decision_price: Decimal | None,
     mid: Decimal | None,
+    created: Mapping[str, Any] | None = None,
 ) -> tuple[OrderRow, PendingEvent]:
-    """The order (status new), its first event and its submit outbox row; flushed."""
+    """The order (status new), its first event (with ``created`` added to its payload) and
+    its submit outbox row; flushed."""
     request = order.request
     expire = request.expire_at_ns
     row = OrderRow(
@@ -126,7 +128,7 @@ async def insert_order(
     )
     session.add(row)
     await session.flush()
-    event = await add_event(session, row, "created")
+    event = await add_event(session, row, "created", created)
     add_command(session, row, "submit")
     await session.flush()
     return row, event

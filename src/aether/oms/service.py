@@ -1,4 +1,4 @@
-"""OrderService: submit, cancel and query an account's orders.
+"""OrderService: submit, amend, cancel and query an account's orders.
 
 Rules a caller must know:
 
@@ -31,11 +31,14 @@ from aether.accounts.risk_limits import engine_risk_limits
 from aether.domain.orders import PRICED_TYPES, Order, OrderStatus, Side
 from aether.oms import outcomes
 from aether.oms.account_state import account_view
+from aether.oms.amend import Amended, amend
+from aether.oms.amend_checks import AmendChange
 from aether.oms.errors import (
     DuplicateOrder,
     OrderNotFound,
     OrderNotOpen,
     OrderRefused,
+    field_of_rule,
 )
 from aether.oms.instruments import tradable_instrument
 from aether.oms.new_order import NewOrder, build_order
@@ -145,7 +148,7 @@ class OrderService:
         )
         if not verdict.approved:
             rules = verdict.rules()
-            raise OrderRefused(verdict.reason(), rules=rules, field=_field_of(rules[0]))
+            raise OrderRefused(verdict.reason(), rules=rules, field=field_of_rule(rules[0]))
         return order, venue, price, quote.mid
 
     async def send(
@@ -208,6 +211,19 @@ class OrderService:
         await publish_events(self.events, events)
         return row
 
+    # --- amend --------------------------------------------------------------------------
+    async def amend(
+        self,
+        account: AccountRow,
+        cl_ord_id: str,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> Amended:
+        """Amend an open order in place where the venue can, else cancel and replace; the
+        result says which (``method``). Rules: :mod:`aether.oms.amend`."""
+        return await amend(self, account, cl_ord_id, AmendChange(quantity, price, trigger_price))
+
     # --- queries ------------------------------------------------------------------------
     async def get(self, account: AccountRow, cl_ord_id: str) -> OrderRow:
         async with self.sessions() as session:
@@ -226,16 +242,3 @@ class OrderService:
         query = query.order_by(OrderRow.id.desc()).limit(limit)
         async with self.sessions() as session:
             return list((await session.scalars(query)).all())
-
-
-def _field_of(rule: str) -> str:
-    """The request field a pre-trade rule is about, for the refusal."""
-    if rule in ("positive_quantity", "lot_size", "min_quantity", "min_cost", "balance"):
-        return "quantity"
-    if rule in ("tick_size", "positive_price", "price"):
-        return "price"
-    if rule in ("symbol", "spot_usd", "stale_market_data"):
-        return "symbol"
-    if rule == "trading_state":
-        return "side"
-    return "quantity"

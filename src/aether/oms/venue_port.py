@@ -9,15 +9,20 @@ Rules an implementation must keep:
   then resolves by ``find`` before any resend.
 * ``cancel`` returns True when an open order was cancelled, False when the venue has no open
   order with that ``cl_ord_id`` (finished, or never placed).
+* Amending in place is a capability: a venue that has it sets ``supports_amend = True`` and
+  implements :class:`AmendingVenue` (``amend`` keeps the order's ids; values are absolute, so
+  a repeated amend ends where one would). Without it the order service cancels and replaces.
+* Reconciliation needs reads beyond these: a venue that has them implements
+  :class:`ReconcilableVenue` (every open order, an order by the venue's id, every balance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, cast, runtime_checkable
 
 from aether.domain.orders import OrderRequest
 
@@ -76,6 +81,34 @@ class VenueTrade:
     ts_ns: int
 
 
+@dataclass(frozen=True, slots=True)
+class VenueOpenOrder:
+    """An order the venue has open for the account, as reconciliation reads it: enough to
+    write it as an order row. ``cl_ord_id`` is None when it was placed without one."""
+
+    venue_order_id: str
+    cl_ord_id: str | None
+    symbol: str
+    side: str
+    type: str
+    quantity: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    time_in_force: str
+    expire_at_s: int | None
+    post_only: bool
+    filled_quantity: Decimal
+    opened_at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBalance:
+    """One asset of the account at the venue: its total and what open orders hold."""
+
+    total: Decimal
+    held: Decimal
+
+
 class OrderVenue(Protocol):
     """One account's venue for the order service."""
 
@@ -94,3 +127,41 @@ class OrderVenue(Protocol):
     async def trades(self, since_ns: int) -> list[VenueTrade]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ReconcilableVenue(OrderVenue, Protocol):
+    """A venue reconciliation can read: every open order, orders by the venue's ids (those
+    it does not know left out), and every balance. Reads only: it never sends a command."""
+
+    async def open_orders(self) -> list[VenueOpenOrder]: ...
+
+    async def query(self, venue_order_ids: Sequence[str]) -> Mapping[str, VenueOrder]: ...
+
+    async def balances(self) -> Mapping[str, VenueBalance]: ...
+
+
+class AmendingVenue(OrderVenue, Protocol):
+    """A venue that amends an open order in place (Kraken's AmendOrder)."""
+
+    supports_amend: bool
+
+    async def amend(
+        self,
+        cl_ord_id: str,
+        *,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        trigger_price: Decimal | None,
+    ) -> str:
+        """Amend the open order; the venue's amend id. ``quantity`` is the new total,
+        ``price`` the limit, ``trigger_price`` the trigger; None leaves a value as it is.
+        VenueRefused when the venue said no (the order is unchanged)."""
+        ...
+
+
+def amending(venue: OrderVenue) -> AmendingVenue | None:
+    """``venue`` as an :class:`AmendingVenue` when it declares the capability, else None."""
+    if getattr(venue, "supports_amend", False) is True:
+        return cast(AmendingVenue, venue)
+    return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -100,8 +100,13 @@ class Kraken:
         return body["result"]
 
 
-def serve(market: str, speed: float) -> Iterator[Emulator]:
-    runtime = build_runtime(load_instrument_snapshot(), market=market, seed=7, speed=speed)
+def serve(market: str, speed: float, followers: Sequence[str] = ()) -> Iterator[Emulator]:
+    """An emulator in a thread of the test process. Without ``followers`` it trades the two
+    shipped pairs only: each follower costs the in-process market about 1 ms a tick (several
+    under coverage), which a loaded two-core machine cannot spare in every module."""
+    runtime = build_runtime(
+        load_instrument_snapshot(), market=market, seed=7, speed=speed, followers=followers
+    )
     server = SidecarThread(
         Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", free_port())
     )

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.integration.emulator.conftest import Emulator
+
+
+@pytest.fixture(scope="module")
+def emulator(five_pair_emulator: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair emulator replaces the two-pair."""
+    return five_pair_emulator
+
+
+@pytest.fixture(scope="module")
+def synthetic(five_pair_synthetic: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair synthetic replaces the two-pair."""
+    return five_pair_synthetic
 
 
 def test_account_creation_validates_balances(emulator: Emulator) -> None:

@@ -15,6 +15,12 @@ from aether.venues.kraken.rest import Credentials, KrakenRest
 from tests.integration.emulator.conftest import Emulator
 
 
+@pytest.fixture(scope="module")
+def emulator(five_pair_emulator: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair emulator replaces the two-pair."""
+    return five_pair_emulator
+
+
 async def client(emulator: Emulator, tmp_path: Path, volume: str, **balances: str) -> KrakenRest:
     async with httpx.AsyncClient() as http:
         response = await http.post(

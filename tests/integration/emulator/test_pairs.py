@@ -7,11 +7,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from aether.venues.kraken.book import LocalBook
 from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from tests.integration.emulator.conftest import Emulator
 from tests.integration.emulator.test_ws import precisions, v2
 from tests.support.polling import eventually
+
+
+@pytest.fixture(scope="module")
+def emulator(five_pair_emulator: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair emulator replaces the two-pair."""
+    return five_pair_emulator
+
+
+@pytest.fixture(scope="module")
+def synthetic(five_pair_synthetic: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair synthetic replaces the two-pair."""
+    return five_pair_synthetic
+
 
 #: altname -> (pair key, WebSocket v2 symbol)
 PAIRS = {

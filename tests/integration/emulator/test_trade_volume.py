@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from tests.integration.emulator.conftest import Emulator, Kraken
+
+
+@pytest.fixture(scope="module")
+def emulator(five_pair_emulator: Emulator) -> Emulator:
+    """The followers are what this module tests: the five-pair emulator replaces the two-pair."""
+    return five_pair_emulator
+
 
 FIELDS = {"fee", "minfee", "maxfee", "nextfee", "nextvolume", "tiervolume"}
 

@@ -1,19 +1,22 @@
-"""/api/v1/accounts/{id}/orders: submit, list, read and cancel an account's orders.
+"""/api/v1/accounts/{id}/orders: submit, list, read, amend and cancel an account's orders.
 
-Submitting and cancelling need the ``trader`` role and a ``trade``-scoped key; reading needs
-``viewer``. Every refusal names the field and writes nothing: an unknown pair, a quantity or
-price the instrument refuses (zero, negative, NaN, off the lot or tick), a duplicate
+Submitting, amending and cancelling need the ``trader`` role and a ``trade``-scoped key;
+reading needs ``viewer``. Every refusal names the field and writes nothing: an unknown pair,
+a quantity or price the instrument refuses (zero, negative, NaN, off the lot or tick), a duplicate
 ``cl_ord_id``, a trading state or risk limit that forbids the order. Another account's
 ``cl_ord_id`` is 404 exactly like an unknown one. An account without a venue the API can
 send to (paper accounts, until the account runner exists; live accounts without
-credentials) gets 409 ``no_venue``.
+credentials) gets 409 ``no_venue``. An amend (``PATCH``) answers the order as it stands after
+and ``method``: ``amend`` (in place, same ``cl_ord_id``) or ``cancel_replace`` (a new order
+whose ``replaces`` names the old one); a finished order is 409, a venue refusal 409
+``amend_rejected``, no answer from the venue 502.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,12 +28,14 @@ from aether.domain.accounts import Role, Scope
 from aether.domain.orders import OrderStatus, OrderType, Side, TimeInForce
 from aether.marketdata.pair_names import canonical_pair
 from aether.oms.errors import (
+    AmendRejected,
     DuplicateOrder,
     NoVenue,
     OrderNotFound,
     OrderNotOpen,
     OrderRefused,
     OrderServiceError,
+    VenueUnanswered,
 )
 from aether.oms.new_order import NewOrder
 from aether.oms.records import order_payload
@@ -103,6 +108,19 @@ class OrderOut(BaseModel):
         return cls.model_validate(body)
 
 
+class AmendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Amount | None = Field(default=None, description="New total base quantity")
+    price: Amount | None = Field(default=None, description="New limit price, on the tick")
+    trigger_price: Amount | None = Field(default=None, description="New trigger, on the tick")
+
+
+class AmendOut(OrderOut):
+    method: Literal["amend", "cancel_replace"]
+    replaces: str | None = Field(description="The replaced order's cl_ord_id (cancel_replace)")
+
+
 def order_service(request: Request) -> OrderService:
     service: OrderService = request.app.state.order_service
     return service
@@ -120,7 +138,9 @@ def _refusal(exc: OrderServiceError) -> ApiError:
         state = {"trading_state", "account_status"} & set(exc.rules)
         code = 409 if state else 422
         return ApiError(code, exc.code, exc.message, fields=fields)
-    if isinstance(exc, DuplicateOrder | OrderNotOpen | NoVenue):
+    if isinstance(exc, VenueUnanswered):
+        return ApiError(502, exc.code, exc.message)
+    if isinstance(exc, DuplicateOrder | OrderNotOpen | NoVenue | AmendRejected):
         return ApiError(409, exc.code, exc.message, fields=fields)
     return ApiError(422, exc.code, exc.message, fields=fields)
 
@@ -195,3 +215,19 @@ async def cancel_order(account: TradingAccount, cl_ord_id: ClOrdIdPath, orders: 
         return OrderOut.of(await orders.cancel(account, cl_ord_id))
     except OrderServiceError as exc:
         raise _refusal(exc) from exc
+
+
+@router.patch(
+    "/{account_id}/orders/{cl_ord_id}",
+    summary="Amend an open order (in place where the venue can, else cancel-replace)",
+    responses=error_responses(400, 403, 404, 409, 413, 422, 502),
+)
+async def amend_order(
+    account: TradingAccount, cl_ord_id: ClOrdIdPath, body: AmendIn, orders: Orders
+) -> AmendOut:
+    try:
+        done = await orders.amend(account, cl_ord_id, body.quantity, body.price, body.trigger_price)
+    except OrderServiceError as exc:
+        raise _refusal(exc) from exc
+    order = OrderOut.of(done.order).model_dump()
+    return AmendOut(**order, method=done.method.value, replaces=done.replaces)

@@ -13,6 +13,8 @@ Rules a caller must know:
 * ``add_order`` needs a ``cl_ord_id`` and never places an order twice: when a request times
   out or the connection fails, the order is looked up by ``cl_ord_id`` in OpenOrders and
   ClosedOrders before anything is resent.
+* ``amend_order`` (AmendOrder) changes an open order in place; its values are absolute (the
+  new total quantity, the new prices), so a retried amend leaves the order as one would.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,6 +52,7 @@ _TRADING = {
     "AddOrder": TradeAction.ADD,
     "AddOrderBatch": TradeAction.ADD,
     "CancelOrder": TradeAction.CANCEL,
+    "AmendOrder": TradeAction.AMEND,
 }
 
 
@@ -66,6 +70,13 @@ class _LookupFailed(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class AmendAnswer:
+    """AmendOrder's answer: Kraken's id of this amend (the order keeps its txid)."""
+
+    amend_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +216,41 @@ class KrakenRest:
             raise KrakenTransportError(f"{label}: no answer after all retries") from None
         except _LookupFailed as failed:
             raise failed.error from failed.error.__cause__
+
+    async def amend_order(
+        self,
+        *,
+        txid: str | None = None,
+        cl_ord_id: str | None = None,
+        order_qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+        post_only: bool | None = None,
+        deadline: str | None = None,
+    ) -> AmendAnswer:
+        """Amend one open order in place, named by ``txid`` or ``cl_ord_id``; ``order_qty``
+        is the new total (at or below what executed, the rest is cancelled). Values are sent
+        exactly as given (plain decimals, never floats)."""
+        if (txid is None) == (cl_ord_id is None):
+            raise ValueError("amend_order names the order by exactly one of txid or cl_ord_id")
+        if order_qty is None and limit_price is None and trigger_price is None:
+            raise ValueError("amend_order needs order_qty, limit_price or trigger_price")
+        params: dict[str, str | int] = {"txid": txid} if txid else {"cl_ord_id": cl_ord_id or ""}
+        for name, value in (
+            ("order_qty", order_qty),
+            ("limit_price", limit_price),
+            ("trigger_price", trigger_price),
+        ):
+            if value is not None:
+                if not value.is_finite():
+                    raise ValueError(f"{name} must be finite, got {value}")
+                params[name] = f"{value:f}"
+        if post_only is not None:
+            params["post_only"] = "true" if post_only else "false"
+        if deadline is not None:
+            params["deadline"] = deadline
+        result = await self.private("AmendOrder", params)
+        return AmendAnswer(amend_id=str(result.get("amend_id", "")))
 
     async def find_order(self, cl_ord_id: str) -> str | None:
         """The txid of this key's order with ``cl_ord_id``, open or closed, if Kraken has it."""
