@@ -62,6 +62,13 @@ class VenueUnanswered(OrderServiceError):
     code = "venue_unanswered"
 
 
+class VenueUnavailable(OrderServiceError):
+    """The venue did not answer a read the order needs (the quote or the balances for the
+    risk check); nothing was written and nothing was sent."""
+
+    code = "venue_unavailable"
+
+
 def field_of_rule(rule: str) -> str:
     """The request field a pre-trade rule is about, for a refusal."""
     if rule in ("positive_quantity", "lot_size", "min_quantity", "min_cost", "balance"):

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from aether.domain.orders import OrderRequest, OrderType, TimeInForce
+from aether.oms.errors import VenueUnavailable
 from aether.oms.venue_port import (
     VenueBalance,
     VenueOpenOrder,
@@ -229,7 +230,7 @@ class KrakenOrderVenue:
         return out
 
     async def available(self, assets: Iterable[str]) -> Mapping[str, Decimal]:
-        balances: dict[str, Any] = await self.rest.private("BalanceEx")
+        balances: dict[str, Any] = await self._read("private", "BalanceEx")
         out: dict[str, Decimal] = {}
         for asset in assets:
             for code in _asset_codes(asset):
@@ -241,13 +242,24 @@ class KrakenOrderVenue:
         return out
 
     async def quote(self, symbol: str) -> VenueQuote:
-        result: dict[str, Any] = await self.rest.public("Ticker", {"pair": symbol})
+        result: dict[str, Any] = await self._read("public", "Ticker", {"pair": symbol})
         ticker = next(iter(result.values()))
         return VenueQuote(
             bid=Decimal(str(ticker["b"][0])),
             ask=Decimal(str(ticker["a"][0])),
             last=Decimal(str(ticker["c"][0])),
         )
+
+    async def _read(
+        self, scope: str, method: str, params: Mapping[str, str | int] | None = None
+    ) -> Any:
+        """A read the risk check needs; a venue that refuses or does not answer it is
+        :class:`VenueUnavailable` (a 502 to the API), never an internal error."""
+        call = self.rest.private if scope == "private" else self.rest.public
+        try:
+            return await call(method, dict(params or {}))
+        except (KrakenError, KrakenTransportError) as exc:
+            raise VenueUnavailable(f"Kraken did not answer {method}: {exc}") from exc
 
     async def trades(self, since_ns: int) -> list[VenueTrade]:
         """The account's trades after ``since_ns`` (whole seconds), every page."""

@@ -150,6 +150,59 @@ async def test_other_accounts_and_their_orders_are_out_of_reach(
     assert seen["quantity"] == "0.001"
 
 
+async def _live_with_credentials(
+    settings: Settings, db_url: str, audit_key: AuditKey, account_id: uuid.UUID, kraken: Any
+) -> None:
+    """Alice's account made live, with the emulator account's key in the vault."""
+    engine = create_engine(db_url, pool_size=1)
+    info = {**audit_session_info(audit_key), **vault_session_info(resolve_kek_ring(settings))}
+    try:
+        async with session_factory(engine, info=info)() as session:
+            await vault.store(
+                session,
+                account_id,
+                Credentials(kraken.key, kraken.secret),
+                permissions=["trade"],
+                validated_at=datetime.now(UTC),
+                actor="system:test",
+            )
+            await session.execute(
+                update(AccountRow).where(AccountRow.id == account_id).values(mode="live")
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_venue_that_does_not_answer_the_risk_reads_is_a_502_and_nothing_is_written(
+    api: httpx.AsyncClient,
+    settings: Settings,
+    aether_db_url: str,
+    aether_audit_key: AuditKey,
+    aether_seed: Seed,
+    aether_session: AsyncSession,
+    emulator: Emulator,
+) -> None:
+    kraken = emulator.account(USD="100000", XBT="1")
+    await _live_with_credentials(
+        settings, aether_db_url, aether_audit_key, aether_seed.alice_account, kraken
+    )
+    price = _far_bid(emulator)
+    failing = {"rest_error": "EGeneral:Internal error", "count": 1000, "scope": "public"}
+    assert emulator.http.post("/emulator/faults", json=failing).status_code == 200
+    try:
+        url = f"/api/v1/accounts/{aether_seed.alice_account}/orders"
+        response = await api.post(url, json=_order(price=price), headers=aether_seed.alice.headers)
+    finally:
+        emulator.http.post("/emulator/faults", json={"clear": True})
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["code"] == "venue_unavailable"
+    assert "Ticker" in response.json()["error"]["message"]
+    await _nothing_written(aether_session)
+    assert emulator.runtime is not None
+    assert emulator.runtime.exchange.open_orders(kraken.key) == []
+
+
 async def test_a_live_account_with_vault_credentials_trades_on_the_emulator(
     api: httpx.AsyncClient,
     settings: Settings,
@@ -159,29 +212,9 @@ async def test_a_live_account_with_vault_credentials_trades_on_the_emulator(
     emulator: Emulator,
 ) -> None:
     kraken = emulator.account(USD="100000", XBT="1")
-    engine = create_engine(aether_db_url, pool_size=1)
-    info = {
-        **audit_session_info(aether_audit_key),
-        **vault_session_info(resolve_kek_ring(settings)),
-    }
-    try:
-        async with session_factory(engine, info=info)() as session:
-            await vault.store(
-                session,
-                aether_seed.alice_account,
-                Credentials(kraken.key, kraken.secret),
-                permissions=["trade"],
-                validated_at=datetime.now(UTC),
-                actor="system:test",
-            )
-            await session.execute(
-                update(AccountRow)
-                .where(AccountRow.id == aether_seed.alice_account)
-                .values(mode="live")
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
+    await _live_with_credentials(
+        settings, aether_db_url, aether_audit_key, aether_seed.alice_account, kraken
+    )
     url = f"/api/v1/accounts/{aether_seed.alice_account}/orders"
     body = _order(price=_far_bid(emulator), cl_ord_id="api-1")
     created = await api.post(url, json=body, headers=aether_seed.alice.headers)

@@ -36,6 +36,7 @@ from aether.oms.errors import (
     OrderRefused,
     OrderServiceError,
     VenueUnanswered,
+    VenueUnavailable,
 )
 from aether.oms.new_order import NewOrder
 from aether.oms.records import order_payload
@@ -138,7 +139,7 @@ def _refusal(exc: OrderServiceError) -> ApiError:
         state = {"trading_state", "account_status"} & set(exc.rules)
         code = 409 if state else 422
         return ApiError(code, exc.code, exc.message, fields=fields)
-    if isinstance(exc, VenueUnanswered):
+    if isinstance(exc, VenueUnanswered | VenueUnavailable):
         return ApiError(502, exc.code, exc.message)
     if isinstance(exc, DuplicateOrder | OrderNotOpen | NoVenue | AmendRejected):
         return ApiError(409, exc.code, exc.message, fields=fields)
