@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import httpx
 
 from tests.integration.emulator.conftest import Kraken
-from tests.support.cli import aether
+from tests.support.cli import aether, served_emulator
 from tests.support.network import free_port
 
 
 def test_serve_create_an_account_and_stop_cleanly() -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aether.cli",
-            "emulator",
-            "--port",
-            str(port),
-            "--market",
-            "synthetic",
-            "--seed",
-            "3",
-            "--speed",
-            "600",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.communicate()
-            try:
-                if httpx.get(f"{url}/0/public/Time", timeout=1).json()["error"] == []:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not answer /0/public/Time"
-            time.sleep(0.1)
-
+    options = ("--market", "synthetic", "--seed", "3", "--speed", "600")
+    with served_emulator(*options) as served:
+        url = served.url
         made = aether("emulator", "accounts", "create", "--balance", "USD=10000",
                       "--balance", "XBT=0.5", "--url", url, "--json")  # fmt: skip
         assert made.returncode == 0, made.stderr
@@ -67,11 +33,8 @@ def test_serve_create_an_account_and_stop_cleanly() -> None:
         malformed = aether("emulator", "accounts", "create", "--balance", "USD", "--url", url)
         assert malformed.returncode == 1
         assert "ASSET=AMOUNT" in malformed.stderr
-    finally:
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=20)
-    assert server.returncode == 0, err
-    assert "Kraken emulator on" in out
+    assert served.process.returncode == 0, served.err
+    assert "Kraken emulator on" in served.out
 
 
 def test_unreachable_emulator_and_bad_options_fail_clearly() -> None:

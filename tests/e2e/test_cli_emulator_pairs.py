@@ -3,56 +3,21 @@ and bad choices fail naming the option."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.support.cli import aether, aether_env
+from tests.support.cli import aether, aether_env, served_emulator
 from tests.support.network import free_port
 
 
 def test_chosen_followers_are_traded() -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aether.cli",
-            "emulator",
-            "--port",
-            str(port),
-            "--followers",
-            "dotusd, LINKUSD",
-            "--rho",
-            "0.5",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.communicate()
-            try:
-                ticker = httpx.get(f"{url}/0/public/Ticker", timeout=1).json()
-                if ticker["error"] == []:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not answer /0/public/Ticker"
-            time.sleep(0.1)
+    with served_emulator("--followers", "dotusd, LINKUSD", "--rho", "0.5") as served:
+        ticker = httpx.get(f"{served.url}/0/public/Ticker", timeout=10).json()
+        assert ticker["error"] == [], ticker
         assert set(ticker["result"]) == {"XXBTZUSD", "XETHZUSD", "DOTUSD", "LINKUSD"}
-    finally:
-        server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=20)
-    assert server.returncode == 0, err
-    assert "pairs XBTUSD, ETHUSD, DOTUSD, LINKUSD" in out
+    assert served.process.returncode == 0, served.err
+    assert "pairs XBTUSD, ETHUSD, DOTUSD, LINKUSD" in served.out
 
 
 def test_bad_followers_and_rho_fail_naming_the_option() -> None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.support.network import free_port
 
@@ -57,3 +64,42 @@ def init_company(data_dir: Path, company: str, env: dict[str, str] | None = None
     assert result.returncode == 0, result.stderr
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
+
+
+@dataclass
+class ServedEmulator:
+    """``aether emulator`` running in a subprocess; ``out`` and ``err`` once it has stopped."""
+
+    url: str
+    process: subprocess.Popen[str]
+    out: str = ""
+    err: str = ""
+
+
+@contextmanager
+def served_emulator(*options: str) -> Iterator[ServedEmulator]:
+    """``aether emulator --port <free> *options``, answering ``/0/public/Time`` before the body
+    runs, stopped with Ctrl-C (SIGINT) after it; its exit code and output are kept."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aether.cli", "emulator", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = ServedEmulator(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                if httpx.get(f"{served.url}/0/public/Time", timeout=1).json()["error"] == []:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the emulator did not answer /0/public/Time"
+            time.sleep(0.1)
+        yield served
+    finally:
+        process.send_signal(signal.SIGINT)
+        served.out, served.err = process.communicate(timeout=20)

@@ -83,16 +83,8 @@ class CredentialOut(BaseModel):
 
     @classmethod
     def of(cls, meta: vault.CredentialMetadata) -> CredentialOut:
-        return cls(
-            account_id=meta.account_id,
-            key_prefix=meta.key_prefix,
-            permissions=list(meta.permissions),
-            kek_id=meta.kek_id,
-            created_at=meta.created_at,
-            created_by=meta.created_by,
-            validated_at=meta.validated_at,
-            rewrapped_at=meta.rewrapped_at,
-        )
+        """The metadata as answered: the same fields, read by name."""
+        return cls.model_validate(meta, from_attributes=True)
 
 
 @router.put(
