@@ -9,7 +9,6 @@ registry has loaded, the subscription seed and the ingest feed. The API serves t
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass, field
 
 import structlog
@@ -23,6 +22,7 @@ from aether.marketdata.assembly import build_instrument_registry, build_market_f
 from aether.marketdata.feed.service import MarketFeed
 from aether.marketdata.registry import InstrumentRegistry
 from aether.ops.endpoints import ServerUrls
+from aether.ops.tasks import stop_task
 from aether.settings import Settings
 
 log = structlog.get_logger("aether.api.market")
@@ -81,10 +81,7 @@ class MarketServices:
         self._startup = asyncio.create_task(self._after_first_load(), name="market-startup")
 
     async def stop(self) -> None:
-        if self._startup is not None and not self._startup.done():
-            self._startup.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._startup
+        await stop_task(self._startup)
         if self.feed is not None:
             await self.feed.stop()
             self.feed = None

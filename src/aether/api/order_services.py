@@ -5,7 +5,6 @@ with the app."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +13,7 @@ from aether.bus.publisher import BusPublisher
 from aether.oms.service import OrderService
 from aether.oms.venue_choice import AccountVenues
 from aether.ops.endpoints import ServerUrls
+from aether.ops.tasks import stop_task
 from aether.security import vault
 from aether.settings import Settings
 from aether.venues.kraken.rest import Credentials
@@ -47,9 +47,6 @@ class OrderServices:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         await self.bus.close()
         await self.venues.aclose()

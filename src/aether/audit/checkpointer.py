@@ -22,6 +22,7 @@ from aether.audit.chain import check_link
 from aether.audit.checkpoints import Checkpoint, CheckpointLogError
 from aether.audit.keys import session_key
 from aether.audit.log import AuditTableMissingError, entry_of, require_table, tail_break
+from aether.ops.tasks import stop_task
 from aether.storage.tables import AuditRow
 
 log = structlog.get_logger("aether.audit")
@@ -112,13 +113,6 @@ class CheckpointWriter:
 
     async def stop(self) -> None:
         """Stop the schedule and write one last checkpoint (bounded, never raises)."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise  # this stop() itself is being cancelled: never swallow that
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
         await self.write_once(timeout=5.0)

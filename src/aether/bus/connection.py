@@ -37,6 +37,7 @@ from nats.errors import Error as NatsError
 
 from aether.bus.liveness import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
 from aether.ops.retrying import RetryPolicy, Sleep
+from aether.ops.tasks import stop_task
 
 __all__ = ["BusConnection", "ConnectionEnded"]
 
@@ -118,10 +119,7 @@ class BusConnection:
         """Stop connecting, cancel a running setup, drain (bounded) and close."""
         self._closing = True
         for task in (self._runner, self._setup):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         self._runner = self._setup = None
         client, self.client = self.client, None
         if client is not None and not client.is_closed:
@@ -142,6 +140,11 @@ class BusConnection:
             self.client = None
             self._connect_failed(exc)
             raise
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            # Python 3.11's wait_for (inside nats.connect) returns a connection that came
+            # with a cancel and drops the cancel: honour it here.
+            raise asyncio.CancelledError
         self._start_setup()
         await self._closed.wait()
         self.client = None

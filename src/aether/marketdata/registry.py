@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aether.domain.instruments import Instrument
 from aether.ops.logs import redact_text
 from aether.ops.retrying import RetryPolicy
+from aether.ops.tasks import stop_task
 from aether.storage.tables import InstrumentRefreshRow, InstrumentRow
 from aether.venues.kraken.asset_pairs import PairsLoad, instruments_from_asset_pairs
 from aether.venues.kraken.pair_names import IN_ONLINE_REGISTRY, PairNames, kraken_symbol
@@ -242,14 +243,8 @@ class InstrumentRegistry:
             self._task = asyncio.create_task(self._run(), name="instrument-registry")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                if (current := asyncio.current_task()) is not None and current.cancelling():
-                    raise
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
 
     @property
     def loaded(self) -> bool:

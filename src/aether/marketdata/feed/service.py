@@ -47,6 +47,7 @@ from aether.marketdata.feed.subscriptions import Followed, parse_change, read_su
 from aether.marketdata.feed.writer import IngestWriter
 from aether.marketdata.freshness import FreshnessTracker
 from aether.marketdata.records import INGEST_SOURCE, CandleRecord, GapRecord, TradeRecord
+from aether.ops.tasks import stop_task
 from aether.venues.kraken.ws import KrakenMarketStream, StreamEvent
 from aether.venues.kraken.ws_receive import StreamGap, StreamRecovered, StreamStale
 
@@ -115,8 +116,7 @@ class MarketFeed:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await stop_task(task)
         await self.stream.close()
         await self.writer.close()
         await self.bus.close()

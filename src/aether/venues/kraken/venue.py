@@ -41,6 +41,7 @@ from aether.domain.events import (
 )
 from aether.domain.executions import Fill, Liquidity
 from aether.domain.orders import OrderRequest, OrderType, Side, TimeInForce
+from aether.ops.tasks import stop_task
 from aether.venues.kraken.errors import KrakenError
 from aether.venues.kraken.symbols import V2_ASSET_NAMES, SymbolMap, UnknownSymbolError
 from aether.venues.kraken.symbols import shipped_symbols as _shipped_symbols
@@ -362,10 +363,7 @@ class KrakenVenue:
     async def stop_dead_man(self, *, disarm: bool = True) -> None:
         """Stop refreshing; ``disarm`` also switches the timer off at Kraken."""
         task, self._dead_man = self._dead_man, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         if disarm:
             await self.refresh_dead_man(0)
 

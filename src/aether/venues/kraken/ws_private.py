@@ -24,7 +24,6 @@ Rules a caller must know:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -35,6 +34,7 @@ from typing import Any
 import websockets
 
 from aether.domain import decimal_json
+from aether.ops.tasks import stop_task
 from aether.venues.kraken.errors import KrakenError, error_for
 from aether.venues.kraken.rest import KrakenRest, KrakenTransportError
 from aether.venues.kraken.ws import StreamEvent
@@ -114,10 +114,7 @@ class KrakenPrivateSession:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         self._fail_pending("session stopped")
 
     async def wait_ready(self, timeout: float | None = None) -> None:
@@ -156,9 +153,7 @@ class KrakenPrivateSession:
             self.ready.set()
             await reader
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            await stop_task(reader)
 
     def _fail_pending(self, why: str) -> None:
         pending, self._pending = self._pending, {}
