@@ -250,7 +250,7 @@ async def test_the_default_hedge_section_older_accounts_stored_still_loads(
     url = f"/api/v1/accounts/{aether_seed.company}"
     read = await aether_api.get(url, headers=aether_seed.admin.headers)
     assert read.status_code == 200, read.text
-    assert set(read.json()["config"]) == {"trading_state", "risk", "strategy"}  # no hedge
+    assert set(read.json()["config"]) == {"trading_state", "risk", "strategy", "paper"}  # no hedge
     changed = await aether_api.patch(
         f"{url}/config", json={"risk": {"max_open_orders": 5}}, headers=aether_seed.admin.headers
     )
@@ -258,7 +258,7 @@ async def test_the_default_hedge_section_older_accounts_stored_still_loads(
     stored = json.loads(
         await aether_pg.fetchval("SELECT config FROM accounts WHERE id = $1", aether_seed.company)
     )
-    assert set(stored) == {"trading_state", "risk"}  # rewritten without it
+    assert set(stored) == {"trading_state", "risk", "paper"}  # rewritten without it
     assert stored["risk"]["max_open_orders"] == 5
 
 

@@ -48,7 +48,7 @@ def test_a_hedge_section_is_refused_as_not_available_yet(
 
 
 def test_new_accounts_store_no_hedge_section() -> None:
-    assert set(AccountConfig().to_json()) == {"trading_state", "risk"}
+    assert set(AccountConfig().to_json()) == {"trading_state", "risk", "paper"}
 
 
 OLD_DEFAULT = {
@@ -127,3 +127,13 @@ def test_amounts_are_stored_in_one_spelling_whatever_was_sent(
     assert merged.to_json()[section][field] == stored
     # And it stays so through a round trip of the stored JSON.
     assert AccountConfig.model_validate(merged.to_json()).to_json() == merged.to_json()
+
+
+def test_paper_starting_cash_is_cents_and_patched_alone() -> None:
+    patched = apply_patch(
+        AccountConfig(), AccountConfigPatch.model_validate({"paper": {"starting_cash_usd": "25e3"}})
+    )
+    assert patched.to_json()["paper"] == {"starting_cash_usd": "25000.00"}
+    assert patched.risk == AccountConfig().risk
+    with pytest.raises(ValidationError, match="starting_cash_usd"):
+        AccountConfigPatch.model_validate({"paper": {"starting_cash_usd": "-1"}})

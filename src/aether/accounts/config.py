@@ -1,4 +1,5 @@
-"""Per-account run-time configuration: trading state, risk limits and strategy.
+"""Per-account run-time configuration: trading state, risk limits, strategy and the paper
+account's starting cash.
 
 Stored as JSON on the account row; every change goes through :func:`apply_patch` so it is
 validated as a whole before it is saved (and audited by the caller). Amounts are stored in
@@ -74,6 +75,17 @@ class RiskLimits(_Frozen):
     daily_drawdown_limit: Fraction = Decimal("0.05")
 
 
+class PaperConfig(_Frozen):
+    """What a paper account trades with: the USD it starts with. Its balances are this plus
+    its fills (fees included), so changing it moves today's balance by the difference."""
+
+    starting_cash_usd: UsdAmount = Decimal("10000.00")
+
+
+class PaperConfigPatch(_Frozen):
+    starting_cash_usd: UsdAmount | None = None
+
+
 class _RefusesHedge(_Frozen):
     """Refuses a ``hedge`` section by name, whatever its value (``null`` too).
 
@@ -94,6 +106,7 @@ class AccountConfig(_RefusesHedge):
     trading_state: TradingState = TradingState.ACTIVE
     risk: RiskLimits = RiskLimits()
     strategy: StrategyConfig | None = None
+    paper: PaperConfig = PaperConfig()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form (Decimals as strings) for storage and the audit log; no strategy is
@@ -122,6 +135,7 @@ class AccountConfigPatch(_RefusesHedge):
     trading_state: TradingState | None = None
     risk: RiskLimitsPatch | None = None
     strategy: StrategyConfig | None = None
+    paper: PaperConfigPatch | None = None
 
 
 class StoredConfigError(ValueError):
