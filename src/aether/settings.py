@@ -31,6 +31,7 @@ DEFAULT_ADMIN_ALLOWLIST: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
 #: The role migrations grant the platform's run-time privileges to (the local stack's login).
 DEFAULT_DATABASE_APP_ROLE = "aether_app"
+KRAKEN_APIS = ("https://api.kraken.com", "wss://ws.kraken.com/v2")  # production trades live here
 #: Shortest accepted audit HMAC key, in characters (e.g. ``openssl rand -hex 32`` gives 64).
 AUDIT_HMAC_KEY_MIN_CHARS = 32
 
@@ -163,6 +164,13 @@ class Settings(BaseSettings):
         default=None,
         description="Kraken's public WebSocket v2 URL; default wss://ws.kraken.com/v2 for the "
         "'kraken' venue, the local emulator's /v2 for 'emulator'.",
+    )
+
+    # --- account runners ----------------------------------------------------------------
+    runner_enabled: bool = Field(
+        default=True,
+        description="Run an account runner inside 'aether up' (turn off when dedicated "
+        "'aether runner' processes run the accounts).",
     )
 
     # --- market data --------------------------------------------------------------------
@@ -338,6 +346,13 @@ class Settings(BaseSettings):
         if self.venue == "emulator":
             problems.append("AETHER_VENUE is 'emulator': production trades on 'kraken'")
         return problems
+
+    def live_trading_refusal(self) -> str | None:
+        """Why live trading is refused (None: allowed): production trades on Kraken's APIs only."""
+        urls = (self.kraken_rest_base, self.kraken_ws_public.rstrip("/"))
+        if self.profile is not Profile.PRODUCTION or urls == KRAKEN_APIS:
+            return None
+        return f"production trades live on Kraken only: AETHER_KRAKEN_REST_URL/_WS_URL are {urls}"
 
     def check_profile(self) -> None:
         """Raise :class:`InsecureSettingsError` listing every problem when production is unsafe."""

@@ -44,6 +44,8 @@ EXPECTED_PRIVILEGES: dict[str, set[str]] = {
     "fills": {"SELECT", "INSERT"},
     "order_outbox": {"SELECT", "INSERT", "UPDATE"},
     "account_leases": {"SELECT", "INSERT", "UPDATE"},
+    "account_balances": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "mode_switch_tokens": {"SELECT", "INSERT", "UPDATE"},
 }
 
 

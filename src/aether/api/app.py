@@ -15,6 +15,7 @@ from aether.api.market_services import build_market_services
 from aether.api.middleware import BodySizeLimit, RequestObservability
 from aether.api.order_services import OrderServices
 from aether.api.routers import (
+    account_mode,
     accounts,
     audit,
     credentials,
@@ -23,6 +24,7 @@ from aether.api.routers import (
     keys,
     market_history,
     orders,
+    portfolio,
     subscriptions,
 )
 from aether.api.state import AppState
@@ -51,8 +53,8 @@ def api_v1_router() -> APIRouter:
         dependencies=[Depends(authenticated)],
         responses=errors.error_responses(401),
     )
-    areas = (accounts, credentials, orders, keys, audit, instruments, subscriptions)
-    for area in (*areas, market_history):
+    areas = (accounts, account_mode, credentials, orders, keys, audit, instruments, subscriptions)
+    for area in (*areas, portfolio, market_history):
         v1.include_router(area.router)
     return v1
 

@@ -5,28 +5,15 @@ with the app."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.bus.publisher import BusPublisher
 from aether.oms.service import OrderService
-from aether.oms.venue_choice import AccountVenues
+from aether.oms.venue_choice import AccountVenues, vault_credentials
 from aether.ops.endpoints import ServerUrls
 from aether.ops.tasks import stop_task
-from aether.security import vault
 from aether.settings import Settings
-from aether.venues.kraken.rest import Credentials
-
-
-async def vault_credentials(session: AsyncSession, account_id: uuid.UUID) -> Credentials | None:
-    """The account's Kraken credentials from the vault (the read is audited), or None."""
-    try:
-        credentials = await vault.credentials_for(session, account_id)
-    except vault.CredentialNotFoundError:
-        return None
-    await session.commit()  # the audit entry of the read
-    return credentials
 
 
 class OrderServices:

@@ -1,4 +1,5 @@
-"""``aether accounts``: first-run initialisation and listing."""
+"""``aether accounts``: first-run initialisation, listing and the paper/live switch
+(``mode``, in :mod:`aether.cli.account_mode`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from aether.accounts import service
 from aether.audit.keys import AuditKey
+from aether.cli.account_mode import mode
 from aether.cli.context import (
     DataDirOption,
     audit_key,
@@ -20,6 +22,7 @@ from aether.cli.context import (
 from aether.cli.output import console, fail, print_json
 
 app = typer.Typer(help="Trading accounts.", no_args_is_help=True)
+app.command("mode")(mode)
 SYSTEM_ACTOR = "system:cli"
 
 

@@ -67,6 +67,11 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     "vault": LazyCommand(
         "aether.cli.vault", "The credential vault: account API keys under envelope encryption."
     ),
+    "runner": LazyCommand(
+        "aether.cli.runner",
+        "Run an account runner: take accounts by lease and trade them until Ctrl-C.",
+        "runner",
+    ),
     "backtest": LazyCommand(
         "aether.cli.backtest",
         "Run a strategy over history with the SimBroker; print a summary, write a report.",

@@ -99,6 +99,12 @@ async def regimes(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
     return JSONResponse(runtime.regimes())
 
 
+async def calls(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
+    """``GET /emulator/calls``: private REST calls received since start, by method."""
+    counted = runtime.private_calls
+    return JSONResponse({"private": dict(counted), "private_total": counted.total()})
+
+
 async def faults(runtime: EmulatorRuntime, request: Request) -> JSONResponse:
     """``GET /emulator/faults``: the faults in force; ``POST`` puts more in force (see
     :func:`aether.emulator.faults.parse_faults`) and answers the new state."""

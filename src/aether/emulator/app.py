@@ -87,6 +87,7 @@ def _public(runtime: EmulatorRuntime) -> Callable[[Request], Awaitable[Response]
 def _private(runtime: EmulatorRuntime) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         method = request.path_params["method"]
+        runtime.private_calls[str(method)[:64]] += 1
         handler = PRIVATE_METHODS.get(method)
         if handler is None:
             return error_response(UNKNOWN_METHOD)
@@ -158,6 +159,7 @@ def create_app(runtime: EmulatorRuntime, *, run_market: bool = True) -> Starlett
         ),
         Route("/emulator/accounts", _admin(runtime, admin.create_account), methods=["POST"]),
         Route("/emulator/regimes", _admin(runtime, admin.regimes), methods=["GET"]),
+        Route("/emulator/calls", _admin(runtime, admin.calls), methods=["GET"]),
         Route("/emulator/faults", _admin(runtime, admin.faults), methods=["GET", "POST"]),
         WebSocketRoute("/v2", ws_endpoint(runtime)),
     ]

@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -120,6 +121,9 @@ class EmulatorRuntime:
         self.exchange = Exchange(instruments)
         self.catalogue = PairCatalogue.for_instruments(instruments)
         self.nonces = NonceLedger()
+        # Private calls by method, counted as they arrive (before authentication): a test
+        # proves with it that paper trading never reaches the exchange.
+        self.private_calls: Counter[str] = Counter()
         self.ws_tokens: dict[str, WsToken] = {}
         #: Called after every tick (the WebSocket hub publishes from here); each is isolated.
         self.tick_listeners: list[Callable[[], None]] = []

@@ -137,6 +137,15 @@ class Portfolio:
         held.amount -= used
         self._reserved[held.asset] = self.reserved(held.asset) - used
 
+    def bring_in(self, symbol: str, quantity: Decimal, price: Decimal) -> None:
+        """Holdings not bought through this portfolio (a live account's balance when its
+        runner starts): ``quantity`` of ``symbol``'s base as one lot costing ``price`` each."""
+        if quantity <= ZERO or price <= ZERO:
+            raise ValueError(f"bring_in {symbol}: quantity and price must be positive")
+        self._credit(self.instruments[symbol].base, quantity)
+        self._lots.setdefault(symbol, deque()).append(_Lot(quantity, price))
+        self._marks.setdefault(symbol, price)
+
     # --- fills ------------------------------------------------------------------------------
     def apply_fill(self, fill: Fill) -> bool:
         """Book a fill once (a repeated ``trade_id`` is ignored and returns False)."""

@@ -14,6 +14,8 @@ Rules a caller must know (docs/trading.md, "Reconciliation", explains why):
   an order open at the start or adopted now began earlier; each trade counts once.
 * Every correction is written with an audit entry in one transaction and counted in
   ``aether_reconciliation_corrections_total{kind}``; a second run changes nothing.
+* The venue's balances are stored as the account's snapshot (``account_balances``, through
+  :func:`aether.oms.balance_snapshots.save_balances`), replacing the previous one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.audit import log as audit
 from aether.domain.orders import OrderStatus
+from aether.oms.balance_snapshots import save_balances
 from aether.oms.fills import record_trades
 from aether.oms.publishing import EventSink, publish_events
 from aether.oms.reconcile_orders import adopt, resolve
@@ -140,6 +143,9 @@ async def _reconcile_with(
     await _recover_fills(sessions, venue, account_id, starts, report, events)
     await _check_filled(sessions, account_id, filled_at_venue, report)
     report.venue_balances = await venue.balances()
+    async with sessions() as session:  # the snapshot the portfolio view serves
+        await save_balances(session, account_id, report.venue_balances, datetime.now(UTC))
+        await session.commit()
 
 
 async def _adopt_missing(

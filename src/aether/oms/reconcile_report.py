@@ -5,7 +5,7 @@ Rules a reader must know:
 * ``corrections`` are the changes made to the database (each also an audit entry and one
   increment of ``aether_reconciliation_corrections_total{kind}``); everything else in the
   report changed nothing: foreign orders, orders left to the outbox relay, orders left
-  unresolved, and the venue's balances.
+  unresolved. The venue's balances replace the account's stored snapshot (not a correction).
 * ``is_our_cl_ord_id`` is the adoption test: the service gives an order without an id a
   canonical lowercase UUID4 (``str(uuid.uuid4())``); anything else without an order row is
   someone else's.
@@ -64,8 +64,8 @@ class ReconciliationReport:
     left_to_relay: list[str] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
     fills_recovered: int = 0
-    #: The venue's balances as read; the database keeps no balances yet, so there is
-    #: nothing to compare them with: they are a snapshot for the caller, not a check.
+    #: The venue's balances as read, also stored as the account's snapshot
+    #: (``account_balances``); a snapshot, not a check against anything.
     venue_balances: Mapping[str, VenueBalance] = field(default_factory=dict)
 
     def kinds(self) -> dict[str, int]:

@@ -9,6 +9,7 @@ Rules a caller must know:
   venue does not have is sent (a submit) and only an open one is cancelled (a cancel).
 * :func:`sync_fills` records the account's venue trades since ``since``; a trade recorded
   before adds nothing (the fills' key is the venue's trade id).
+* Both run the order service's fence (a runner's lease check) in their transactions.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ async def relay_pending(
             if entry is None:
                 return settled
             outbox, row = entry
+            # Before the venue call: the fence's share lock then holds a takeover until this
+            # row is settled and committed.
+            await service.check_fence(session, account.id)
             events = await _settle(session, venue, outbox, row)
             outbox.updated_at = func.now()
             await session.commit()
@@ -121,6 +125,7 @@ async def sync_fills(service: OrderService, account: AccountRow, since: datetime
     trades = await venue.trades(int(since.timestamp()) * _NS)
     async with service.sessions() as session:
         events = await record_trades(session, account.id, venue.name, trades)
+        await service.check_fence(session, account.id)
         await session.commit()
     await publish_events(service.events, events)
     return len(events)

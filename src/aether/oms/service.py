@@ -13,12 +13,16 @@ Rules a caller must know:
   are in ``order_events`` whether or not the publish succeeds.
 * Every read and change is scoped to the account given; another account's ``cl_ord_id`` is
   :class:`OrderNotFound`, exactly as an unknown one.
+* A service given a ``fence`` (an account runner's lease check,
+  :func:`aether.oms.leases.check_fence`) runs it inside every transaction that writes an
+  order, its events or its outbox: a runner that lost an account's lease writes nothing more
+  for it (:class:`~aether.oms.leases.LeaseLost` is raised before the commit).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -60,6 +64,9 @@ from aether.risk.pre_trade import check_order
 from aether.storage.order_tables import OrderRow
 from aether.storage.tables import AccountRow
 
+#: Checks, inside a writing transaction, that this process may still write for the account.
+Fence = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
+
 
 class VenueChoice(Protocol):
     """Which venue an account's orders go to; :class:`NoVenue` when it has none yet."""
@@ -90,11 +97,18 @@ class OrderService:
         events: EventSink | None = None,
         *,
         clock: Callable[[], datetime] = _now,
+        fence: Fence | None = None,
     ) -> None:
         self.sessions = sessions
         self.venues = venues
         self.events = events
         self.clock = clock
+        self.fence = fence
+
+    async def check_fence(self, session: AsyncSession, account_id: uuid.UUID) -> None:
+        """Run the service's fence (if any) in ``session``'s transaction before it commits."""
+        if self.fence is not None:
+            await self.fence(session, account_id)
 
     # --- submit -------------------------------------------------------------------------
     async def submit(self, account: AccountRow, new: NewOrder) -> OrderRow:
@@ -104,6 +118,7 @@ class OrderService:
             row, event = await insert_order(
                 session, account.id, order, venue=venue.name, decision_price=view_price, mid=mid
             )
+            await self.check_fence(session, account.id)
             await session.commit()
         await publish_events(self.events, [event])
         return await self.send(account.id, row.cl_ord_id, order, venue)
@@ -168,6 +183,7 @@ class OrderService:
                 events = await outcomes.refused(session, row, answer.reason)
             else:
                 events = await outcomes.unconfirmed(session, row, str(answer))
+            await self.check_fence(session, account_id)
             await session.commit()
         await publish_events(self.events, events)
         return row
@@ -184,6 +200,7 @@ class OrderService:
             venue = await self.venues.venue_for(account)
             add_command(session, row, "cancel")
             requested = await add_event(session, row, "cancel_requested")
+            await self.check_fence(session, account.id)
             await session.commit()
         await publish_events(self.events, [requested])
         return await self.send_cancel(account.id, cl_ord_id, venue)
@@ -207,6 +224,7 @@ class OrderService:
                 events += await outcomes.cancelled(session, row, "cancelled on request")
             elif found is not None:
                 events += await outcomes.found(session, row, found)
+            await self.check_fence(session, account_id)
             await session.commit()
         await publish_events(self.events, events)
         return row

@@ -6,7 +6,9 @@
   own credentials, which ``credentials_for`` reads (the credential vault); without that
   reader, or without stored credentials, it has no venue either.
 
-One venue (one REST client and nonce file) is kept per account for the process's life.
+One venue (one REST client and nonce file) is kept per account for the process's life. The
+REST client paces itself to Kraken's rate limits of ``tier`` (the accounts' verification
+tier).
 """
 
 from __future__ import annotations
@@ -20,11 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aether.oms.errors import NoVenue
 from aether.oms.kraken_venue import KrakenOrderVenue
 from aether.oms.venue_port import OrderVenue
+from aether.security import vault
 from aether.storage.tables import AccountRow
 from aether.venues.kraken.nonce import NonceStore
+from aether.venues.kraken.rate_limit import Tier
 from aether.venues.kraken.rest import Credentials, KrakenRest
 
 CredentialsReader = Callable[[AsyncSession, uuid.UUID], Awaitable[Credentials | None]]
+
+
+async def vault_credentials(session: AsyncSession, account_id: uuid.UUID) -> Credentials | None:
+    """The account's Kraken credentials from the vault (the read is audited), or None."""
+    try:
+        credentials = await vault.credentials_for(session, account_id)
+    except vault.CredentialNotFoundError:
+        return None
+    await session.commit()  # the audit entry of the read
+    return credentials
+
 
 NO_VENUE = "no venue for this account yet"
 
@@ -38,8 +53,11 @@ class AccountVenues:
         nonce_dir: Path,
         sessions: async_sessionmaker[AsyncSession],
         credentials_for: CredentialsReader | None = None,
+        *,
+        tier: Tier = Tier.STARTER,
     ) -> None:
         self.kraken_url = kraken_url
+        self.tier = tier
         self.nonce_dir = nonce_dir
         self.sessions = sessions
         self.credentials_for = credentials_for
@@ -66,6 +84,7 @@ class AccountVenues:
             self.kraken_url,
             credentials=credentials,
             nonces=NonceStore(self.nonce_dir / f"{account.id}.nonce"),
+            tier=self.tier,
         )
         venue = self._venues.setdefault(account.id, KrakenOrderVenue(rest))
         if venue.rest is not rest:

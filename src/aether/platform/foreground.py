@@ -16,6 +16,7 @@ from aether.ops.logs import configure_logging
 from aether.platform.api_state import ApiProcess, clear_api_state, write_api_state
 from aether.platform.errors import PlatformError
 from aether.platform.migrations import prepare_database
+from aether.platform.runner import RunnerThread
 from aether.platform.servers import embedded_needed, resolve_urls
 from aether.platform.sidecars import Sidecar, SidecarThread
 from aether.platform.signals import serve_until_signalled
@@ -46,6 +47,7 @@ def run_foreground(
     needed = embedded_needed(settings)
     stack = LocalStack(settings.data_dir, durable=True) if needed else None
     running: list[SidecarThread] = []
+    runner: RunnerThread | None = None
     try:
         if stack is not None:
             _start_embedded(settings, stack, needed, say)
@@ -66,8 +68,15 @@ def run_foreground(
             thread.start()
             running.append(thread)  # stopped below, even when a later start fails
             say(f"serving the {sidecar.name} on {sidecar.base_url}")
+        if settings.runner_enabled:
+            runner = RunnerThread(settings, urls)
+            runner.start()
+            say("running the account runner (every active account with a strategy trades)")
         _serve_api(settings, urls, ApiProcess(os.getpid(), host, port), say)
     finally:
+        if runner is not None:
+            say("stopping the account runner")
+            runner.stop()
         _stop(settings, stack, running, say)
 
 

@@ -73,3 +73,20 @@ def running_database_owner_url(settings: Settings) -> str:
     if settings.profile is Profile.PRODUCTION:
         raise PlatformError("AETHER_DATABASE_OWNER_URL is not set: migrations run as the owner")
     return settings.database_url.get_secret_value()
+
+
+def running_urls(settings: Settings) -> ServerUrls:
+    """The servers of a running platform (the settings' URLs, else the running local
+    stack's), for a process that joins it (``aether runner``)."""
+    needed = embedded_needed(settings)
+    if not needed:
+        return resolve_urls(settings, None)
+    stack = LocalStack(settings.data_dir)
+    running = {s.name for s in stack.status() if s.running}
+    missing = [name for name in needed if name not in running]
+    if missing:
+        raise PlatformError(
+            f"{', '.join(missing)} of the local stack in {settings.data_dir} not running: "
+            "start it with `aether up --detach`, or set the servers' URLs"
+        )
+    return resolve_urls(settings, stack)

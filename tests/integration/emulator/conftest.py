@@ -100,12 +100,19 @@ class Kraken:
         return body["result"]
 
 
-def serve(market: str, speed: float, followers: Sequence[str] = ()) -> Iterator[Emulator]:
+def serve(
+    market: str, speed: float, followers: Sequence[str] = (), *, rate_limits: bool = True
+) -> Iterator[Emulator]:
     """An emulator in a thread of the test process. Without ``followers`` it trades the two
     shipped pairs only: each follower costs the in-process market about 1 ms a tick (several
     under coverage), which a loaded two-core machine cannot spare in every module."""
     runtime = build_runtime(
-        load_instrument_snapshot(), market=market, seed=7, speed=speed, followers=followers
+        load_instrument_snapshot(),
+        market=market,
+        seed=7,
+        speed=speed,
+        followers=followers,
+        rate_limits=rate_limits,
     )
     server = SidecarThread(
         Sidecar("Kraken emulator", create_app(runtime), "127.0.0.1", free_port())

@@ -182,6 +182,10 @@ class _Leaky:
         self.level = self.drained(now, limits.decay_per_s) + cost
         self.at = max(self.at, now)
 
+    def fill(self, now: float, limits: CounterLimits) -> None:
+        self.level = max(self.drained(now, limits.decay_per_s), limits.maximum)
+        self.at = max(self.at, now)
+
 
 class RestCounter:
     """The REST call counter of one API key at ``tier`` (see :func:`rest_cost`)."""
@@ -202,6 +206,11 @@ class RestCounter:
     def record(self, cost: int, now: float) -> None:
         """Count a call sent at ``now``; count refused calls too, Kraken does."""
         self._counter.record(cost, now, self.limits)
+
+    def saturate(self, now: float) -> None:
+        """Kraken refused for the rate limit: its counter is full whatever this model said
+        (another process used the key, or this one started with the key in use)."""
+        self._counter.fill(now, self.limits)
 
 
 class TradingCounter:
@@ -235,6 +244,11 @@ class TradingCounter:
 
     def record(self, pair: str, action: TradeAction, order_age_s: float | None, now: float) -> None:
         self.record_cost(pair, trading_cost(action, order_age_s), now)
+
+    def saturate(self, pair: str, now: float) -> None:
+        """Kraken refused an order entry on ``pair`` for its rate limit: the pair's counter
+        is full whatever this model said."""
+        self._counter(pair).fill(now, self.limits)
 
     def delay_for_cost(self, pair: str, cost: float, now: float) -> float:
         """As :meth:`delay_for` for a precomputed cost (batches: :func:`batch_add_cost`)."""

@@ -6,7 +6,9 @@ Rules a caller must know:
   form-encoded, signed (``API-Key``, ``API-Sign``) with a nonce from the shared NonceStore
   and the 2FA ``otp`` when one is configured.
 * A response's ``error`` array is raised as a typed ``KrakenError`` (see ``errors``).
-* The client waits for its own rate-limit counters instead of being refused; retryable
+* The client waits for its own rate-limit counters instead of being refused; when Kraken
+  refuses for a rate limit anyway (another process used the key), the counter is taken to
+  be full, so the retry waits for it to drain. Retryable
   errors (service unavailable or busy, rate limits) and network failures are retried with
   the platform's :class:`~aether.ops.retrying.RetryPolicy` (``backoff`` doubling, no
   jitter), up to ``max_retries`` times, except order placement (below).
@@ -31,7 +33,13 @@ from urllib.parse import urlencode
 import httpx
 
 from aether.ops.retrying import RetryOn, RetryPolicy
-from aether.venues.kraken.errors import KrakenError, RetryableError, raise_for
+from aether.venues.kraken.errors import (
+    ApiRateLimitError,
+    KrakenError,
+    OrderRateLimitError,
+    RetryableError,
+    raise_for,
+)
 from aether.venues.kraken.nonce import NonceStore
 from aether.venues.kraken.rate_limit import (
     RestCounter,
@@ -299,7 +307,14 @@ class KrakenRest:
             "Content-Type": f"{kind}; charset=utf-8",
         }
         response = await self._client.post(self.base_url + path, content=body, headers=headers)
-        return _result(response)
+        try:
+            return _result(response)
+        except ApiRateLimitError:
+            self._rest.saturate(self._monotonic())  # the retry waits for the counter to drain
+            raise
+        except OrderRateLimitError:
+            self._trading.saturate(str(params.get("pair", "*")), self._monotonic())
+            raise
 
     async def _with_retries(self, call: Callable[[], Awaitable[Any]]) -> Any:
         try:

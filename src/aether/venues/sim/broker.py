@@ -11,7 +11,9 @@ Fill prices are the market's as printed (a bar's open, a book level, a trade's p
 re-rounded to today's tick; only prices the platform sets are on the grid (see
 ``aether.venues.sim.fills``). Fees come from the instrument's schedule at the tier of the
 simulated 30-day USD volume, or from ``fees`` when given; they are charged in USD and rounded
-half-up to 1e-8. Fills carry the open time of the bar (or the time of the tick / book) that
+half-up to 1e-8. ``volume_history`` seeds that volume with the account's earlier fills
+(time, USD notional), so a restarted paper account keeps its tier; they age out as its own do.
+Fills carry the open time of the bar (or the time of the tick / book) that
 made them; trade ids are ``SIM-<n>`` in order, so a run repeats exactly. With ``latency_ns``
 an order reaches the venue that much after it was sent and only works on data from then on.
 Bar matching follows ``aether.venues.sim.fills``; book and trade matching follow
@@ -21,7 +23,7 @@ Bar matching follows ``aether.venues.sim.fills``; book and trade matching follow
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from aether.domain.bars import Bar
@@ -62,6 +64,7 @@ class SimBroker:
         participation: Decimal | None = None,
         latency_ns: int = 0,
         fees: FeeSchedule | None = None,
+        volume_history: Iterable[tuple[int, Decimal]] = (),
     ) -> None:
         if latency_ns < 0:
             raise ValueError("latency_ns must not be negative")
@@ -80,6 +83,8 @@ class SimBroker:
         self._events: list[VenueEvent] = []
         self._volume: deque[tuple[int, Decimal]] = deque()
         self.volume_30d = ZERO
+        for ts_ns, notional in sorted(volume_history, key=lambda past: past[0]):
+            self._add_volume(ts_ns, notional)
         self._trades = 0
 
     # --- the Venue protocol ------------------------------------------------------------------
@@ -115,6 +120,16 @@ class SimBroker:
             self._events.append(OrderRejected(cl_ord_id, "unknown or finished order", now_ns))
             return
         self._end(work, now_ns, OrderCancelled(cl_ord_id, "cancelled by request", now_ns))
+
+    def mark_rested(self, cl_ord_id: str) -> bool:
+        """Treat a working limit as having rested on the book already (one re-placed after a
+        restart was resting): a book that crosses it fills it at its price, as the maker.
+        False when no such order is working."""
+        work = self._by_id.get(cl_ord_id)
+        if work is None:
+            return False
+        work.rested = True
+        return True
 
     def poll(self) -> list[VenueEvent]:
         if not self._events:

@@ -213,6 +213,20 @@ def test_the_client_waits_for_its_rest_counter_instead_of_being_refused(tmp_path
     assert sleeps[0] == pytest.approx(1 / 0.33, rel=0.01)
 
 
+def test_a_rate_limit_refusal_fills_the_counter_so_the_retry_waits_for_it(
+    tmp_path: Path,
+) -> None:
+    """Another process used the key: this client's counter says empty, Kraken says full."""
+    venue = Venue(lambda m, f, n: err("EAPI:Rate limit exceeded") if n == 1 else ok({}))
+    sleeps: list[float] = []
+    rest = client(venue, tmp_path, sleeps=sleeps)
+    assert run(rest.private("BalanceEx")) == {}
+    backoff, drain = sleeps
+    assert backoff == 0.5
+    # Starter: full at 15, draining 0.33 a second; a call of 1 fits once 1 point drained.
+    assert drain == pytest.approx(1 / 0.33 - backoff, rel=0.01)
+
+
 def test_bad_envelopes_and_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
     html = Venue(lambda m, f, n: httpx.Response(502, text="<html>bad gateway</html>"))
     with pytest.raises(KrakenError, match="HTTP 502, not JSON"):

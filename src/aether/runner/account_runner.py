@@ -1,0 +1,145 @@
+"""One account's engine, driven by market events, trading through the order service.
+
+Rules a caller must know:
+
+* ``on_market`` takes the account's market events in time order. A paper account's
+  SimBroker sees each event first (its fills are recorded and reach the engine as events),
+  then trade prints move the engine (ticks, and the bars they close), then the engine's
+  orders go to the order service, one at a time, awaited.
+* Bars are built from trade prints at :data:`BAR_SECONDS` (the ingest's candle interval);
+  the first bar after a start is partial and not shown to the strategy.
+* The engine's ids are mapped to order service ids by :class:`EngineVenue`; the order
+  service's answers come back as events through the runner's routing sink
+  (:meth:`deliver`). An order the order service refuses is a rejection to the engine.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+
+from aether.domain.bars import Bar
+from aether.domain.events import (
+    BookSnapshot,
+    MarketDataStatus,
+    OrderRejected,
+    Tick,
+)
+from aether.engine.loop import Engine
+from aether.marketdata.candle_builder import CandleAccumulator
+from aether.marketdata.records import TradeRecord
+from aether.oms.errors import OrderServiceError
+from aether.oms.new_order import NewOrder
+from aether.oms.service import OrderService
+from aether.runner.engine_venue import CancelCommand, EngineVenue, SubmitCommand
+from aether.runner.order_events import venue_event
+from aether.storage.tables import AccountRow
+
+__all__ = ["BAR_SECONDS", "AccountRunner", "MarketEvent"]
+
+log = structlog.get_logger("aether.runner")
+
+BAR_SECONDS = 60
+
+MarketEvent = Tick | BookSnapshot | MarketDataStatus
+#: A paper account's fill path: the market event in, the SimBroker's fills recorded.
+PaperFills = Callable[[Tick | BookSnapshot], Awaitable[Any]]
+
+
+class AccountRunner:
+    """The engine of one leased account and what connects it to the platform."""
+
+    def __init__(
+        self,
+        account: AccountRow,
+        engine: Engine,
+        bridge: EngineVenue,
+        service: OrderService,
+        pairs: frozenset[str],
+        *,
+        paper_fills: PaperFills | None = None,
+    ) -> None:
+        self.account = account
+        self.engine = engine
+        self.bridge = bridge
+        self.service = service
+        self.pairs = pairs
+        self.paper_fills = paper_fills
+        self._bars: dict[str, _BarBuilder] = {s: _BarBuilder(s) for s in pairs}
+
+    @property
+    def account_id(self) -> uuid.UUID:
+        return self.account.id
+
+    async def on_market(self, event: MarketEvent) -> None:
+        """One market event of one of the account's pairs (see the module's rules)."""
+        if self.paper_fills is not None and isinstance(event, Tick | BookSnapshot):
+            await self.paper_fills(event)
+        if isinstance(event, Tick):
+            for bar in self._bars[event.symbol].add(event):
+                self.engine.on_bar(bar)
+            self.engine.on_tick(event)
+        elif isinstance(event, MarketDataStatus):
+            self.engine.on_market_status(event)
+        await self.dispatch()
+
+    def deliver(self, payload: Mapping[str, Any]) -> None:
+        """An order event of this account from the order service, for the engine."""
+        engine_id = self.bridge.engine_id(str(payload.get("cl_ord_id")))
+        if engine_id is None:
+            return  # not the engine's order (an API order, an earlier tenure's)
+        event = venue_event(payload, engine_id, self.engine.now_ns)
+        if event is not None:
+            self.bridge.push(event)
+
+    async def dispatch(self) -> None:
+        """Send the engine's commands, oldest first, until none are left."""
+        while self.bridge.pending:
+            for command in self.bridge.take_commands():
+                if isinstance(command, SubmitCommand):
+                    await self._submit(command)
+                else:
+                    await self._cancel(command)
+
+    async def _submit(self, command: SubmitCommand) -> None:
+        request = command.request
+        new = NewOrder(
+            cl_ord_id=command.cl_ord_id,
+            symbol=request.symbol,
+            side=request.side,
+            type=request.type,
+            quantity=request.quantity,
+            price=request.price,
+            trigger_price=request.trigger_price,
+            time_in_force=request.time_in_force,
+        )
+        try:
+            await self.service.submit(self.account, new)
+        except OrderServiceError as exc:
+            log.info("order refused", account=str(self.account_id), reason=str(exc)[:300])
+            self.bridge.push(OrderRejected(command.engine_id, str(exc)[:300], self.engine.now_ns))
+
+    async def _cancel(self, command: CancelCommand) -> None:
+        try:
+            await self.service.cancel(self.account, command.cl_ord_id)
+        except OrderServiceError as exc:
+            log.info("cancel refused", account=str(self.account_id), reason=str(exc)[:300])
+
+
+class _BarBuilder:
+    """Closed bars of one pair from its trade prints; the first (partial) bar is dropped."""
+
+    def __init__(self, symbol: str) -> None:
+        self._candles = CandleAccumulator(symbol, BAR_SECONDS)
+        self._partial = True
+
+    def add(self, tick: Tick) -> list[Bar]:
+        record = TradeRecord.of_tick(tick, "ws")
+        closed = [candle.bar for candle in self._candles.add(record)]
+        if closed and self._partial:
+            self._partial = False
+            return closed[1:]
+        return closed
