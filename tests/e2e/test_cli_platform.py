@@ -186,6 +186,8 @@ def test_every_command_has_help() -> None:
         ["db", "current"],
         ["accounts", "init"],
         ["accounts", "list"],
+        ["accounts", "mode"],
+        ["runner"],
         ["keys", "create"],
         ["keys", "revoke"],
         ["audit", "verify"],

@@ -9,7 +9,12 @@ import httpx
 from tests.conftest import Seed
 
 SMA = {"name": "sma_cross", "params": {"fast": 10}, "pairs": ["BTC/USD", "XETHZUSD"]}
-STORED = {"name": "sma_cross", "params": {"fast": 10, "slow": 50}, "pairs": ["XBTUSD", "ETHUSD"]}
+STORED = {
+    "name": "sma_cross",
+    "params": {"fast": 10, "slow": 50},
+    "pairs": ["XBTUSD", "ETHUSD"],
+    "bar_seconds": 60,
+}
 
 
 async def test_a_strategy_is_set_stored_in_one_spelling_and_audited(

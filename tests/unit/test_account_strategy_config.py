@@ -30,6 +30,7 @@ def test_a_strategy_is_stored_in_one_spelling() -> None:
         "name": "sma_cross",
         "params": {"fast": 10, "slow": 50},  # every default filled in
         "pairs": ["XBTUSD", "ETHUSD"],  # altnames, whatever was typed
+        "bar_seconds": 60,  # the runner's bars, when not given
     }
     # Parameters typed as text (as `aether backtest --param` takes them) store the same.
     as_text = {**SMA, "params": {"fast": "10"}, "pairs": ["XBTUSD", "XETHZUSD"]}
@@ -75,6 +76,7 @@ def test_a_patch_replaces_the_strategy_as_a_whole_and_null_removes_it() -> None:
         "name": "breakout",
         "params": {"entry": 30, "exit": 20},  # nothing of sma_cross's parameters is kept
         "pairs": ["SOLUSD"],
+        "bar_seconds": 60,
     }
     assert config_diff(before, after)["strategy.name"] == {"from": "sma_cross", "to": "breakout"}
     # A patch that does not name the strategy keeps it.
@@ -89,3 +91,12 @@ def test_a_stored_strategy_the_catalogue_refuses_is_named_on_load() -> None:
     stored = {"strategy": {"name": "retired", "params": {}, "pairs": ["XBTUSD"]}}
     with pytest.raises(ValueError, match=r"strategy\.name: unknown strategy 'retired'"):
         stored_config(stored)
+
+
+def test_the_runner_bar_length_is_bounded_and_named_when_refused() -> None:
+    five = apply_patch(
+        AccountConfig(), AccountConfigPatch.model_validate({"strategy": {**SMA, "bar_seconds": 5}})
+    )
+    assert five.to_json()["strategy"]["bar_seconds"] == 5
+    for bad in (4, 86_401, "x", 1.5):
+        assert "strategy.bar_seconds" in _refused_fields({"strategy": {**SMA, "bar_seconds": bad}})

@@ -30,6 +30,8 @@ from aether.venues.kraken.pair_names import UnknownPairError, shipped_pair_names
 
 MAX_PAIRS = 50
 MAX_PARAMS = 32
+MIN_BAR_SECONDS = 5
+MAX_BAR_SECONDS = 86_400
 
 
 @cache
@@ -67,6 +69,13 @@ class StrategyConfig(BaseModel):
         min_length=1,
         max_length=MAX_PAIRS,
         description="Kraken spot USD pairs in any common spelling; stored as altnames",
+    )
+    bar_seconds: int = Field(
+        default=60,
+        ge=MIN_BAR_SECONDS,
+        le=MAX_BAR_SECONDS,
+        description="Length of the bars an account runner builds from live trades, in "
+        "seconds (a backtest uses the bars of its data)",
     )
 
     @field_validator("name")

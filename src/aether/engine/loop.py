@@ -286,7 +286,9 @@ class Engine:
     def _on_venue_event(self, event: VenueEvent) -> None:
         order = self.ledger.orders.get(event.cl_ord_id)
         if order is None:
-            return  # not ours (another process on the same key): reconciliation's job
+            if isinstance(event, OrderFilled):
+                self._on_outside_fill(event.fill)
+            return  # the status of an order this engine did not send is not its business
         if isinstance(event, OrderFilled):
             self._on_fill(order, event.fill)
             return
@@ -306,6 +308,14 @@ class Engine:
         if order.status.is_terminal:
             self._finish(order)
         self.strategy.on_fill(self, fill)
+
+    def _on_outside_fill(self, fill: Fill) -> None:
+        """A fill of an order this engine did not send (one placed through the API on the
+        same account): the holdings change all the same, and exits follow the position."""
+        if not self.portfolio.apply_fill(fill):
+            return
+        atr = self._atr_of(fill.symbol) if fill.side is Side.BUY else None
+        self.exits.on_fill(fill, self.position(fill.symbol), atr)
 
     def _finish(self, order: Order) -> None:
         self.ledger.close(order)

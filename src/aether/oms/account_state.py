@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aether.domain.accounts import TradingState
 from aether.domain.instruments import Instrument
 from aether.domain.orders import TERMINAL
-from aether.oms.errors import VenueUnavailable
+from aether.oms.errors import OrderServiceError
 from aether.oms.venue_port import OrderVenue, VenueQuote
 from aether.risk.pre_trade import AccountView
 from aether.storage.order_tables import FillRow, OrderRow
@@ -63,8 +63,8 @@ async def account_view(
             quote = group.create_task(venue.quote(symbol))
             available = group.create_task(venue.available((instrument.base, instrument.quote)))
             recent = group.create_task(_recent_orders(session, account_id, now))
-    except* VenueUnavailable as unavailable:  # the caller's error, not a group of them
-        raise unavailable.exceptions[0] from None
+    except* OrderServiceError as refused:  # the caller's error, not a group of them
+        raise refused.exceptions[0] from None
     # The session runs one statement at a time: these two follow the first.
     held = await position(session, account_id, symbol)
     open_orders = await open_order_count(session, account_id)

@@ -44,11 +44,13 @@ from aether.oms.amend_checks import (
 )
 from aether.oms.errors import (
     AmendRejected,
+    NoVenue,
     OrderNotOpen,
     OrderRefused,
     VenueUnanswered,
 )
 from aether.oms.new_order import build_order
+from aether.oms.paper_handover import PaperHandover
 from aether.oms.publishing import publish_events
 from aether.oms.records import (
     PendingEvent,
@@ -147,6 +149,12 @@ async def _cancel_replace(
     service: OrderPath, account: AccountRow, plan: AmendPlan, change: AmendChange
 ) -> Amended:
     """Cancel at the venue, then write and send the replacement."""
+    if isinstance(plan.venue, PaperHandover):
+        raise NoVenue(
+            "amending a paper order through the API is not available yet: the replacement "
+            "would wait for its runner's cancel; cancel the order and place a new one",
+            field="cl_ord_id",
+        )
     try:
         done = await plan.venue.cancel(plan.cl_ord_id)
         found = await plan.venue.find(plan.cl_ord_id)

@@ -1,7 +1,8 @@
 """Which venue an account's orders go to, in a process that serves many accounts (the API).
 
-* A paper account's orders belong to the SimBroker, which the account runner drives: that is
-  not built yet, so a paper account has no venue here (:class:`NoVenue`), never a fake fill.
+* A paper account's orders belong to the SimBroker that the runner holding the account
+  drives: here they are handed over through the outbox (:class:`PaperHandover`), never filled
+  in this process.
 * A live account trades on Kraken at the configured REST URL (the emulator locally) with its
   own credentials, which ``credentials_for`` reads (the credential vault); without that
   reader, or without stored credentials, it has no venue either.
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aether.oms.errors import NoVenue
 from aether.oms.kraken_venue import KrakenOrderVenue
+from aether.oms.paper_handover import paper_handover
 from aether.oms.venue_port import OrderVenue
 from aether.security import vault
 from aether.storage.tables import AccountRow
@@ -65,11 +67,7 @@ class AccountVenues:
 
     async def venue_for(self, account: AccountRow) -> OrderVenue:
         if account.mode != "live":
-            raise NoVenue(
-                f"{NO_VENUE}: paper orders fill in the SimBroker through the account runner, "
-                "which is not available yet",
-                field="account_id",
-            )
+            return await paper_handover(self.sessions, account)
         known = self._venues.get(account.id)
         if known is not None:
             return known

@@ -6,8 +6,8 @@ Rules a caller must know:
   SimBroker sees each event first (its fills are recorded and reach the engine as events),
   then trade prints move the engine (ticks, and the bars they close), then the engine's
   orders go to the order service, one at a time, awaited.
-* Bars are built from trade prints at :data:`BAR_SECONDS` (the ingest's candle interval);
-  the first bar after a start is partial and not shown to the strategy.
+* Bars are built from trade prints at the strategy section's ``bar_seconds``; the first bar
+  after a start is partial and not shown to the strategy.
 * The engine's ids are mapped to order service ids by :class:`EngineVenue`; the order
   service's answers come back as events through the runner's routing sink
   (:meth:`deliver`). An order the order service refuses is a rejection to the engine.
@@ -38,11 +38,9 @@ from aether.runner.engine_venue import CancelCommand, EngineVenue, SubmitCommand
 from aether.runner.order_events import venue_event
 from aether.storage.tables import AccountRow
 
-__all__ = ["BAR_SECONDS", "AccountRunner", "MarketEvent"]
+__all__ = ["AccountRunner", "MarketEvent"]
 
 log = structlog.get_logger("aether.runner")
-
-BAR_SECONDS = 60
 
 MarketEvent = Tick | BookSnapshot | MarketDataStatus
 #: A paper account's fill path: the market event in, the SimBroker's fills recorded.
@@ -60,6 +58,7 @@ class AccountRunner:
         service: OrderService,
         pairs: frozenset[str],
         *,
+        bar_seconds: int,
         paper_fills: PaperFills | None = None,
     ) -> None:
         self.account = account
@@ -68,7 +67,7 @@ class AccountRunner:
         self.service = service
         self.pairs = pairs
         self.paper_fills = paper_fills
-        self._bars: dict[str, _BarBuilder] = {s: _BarBuilder(s) for s in pairs}
+        self._bars = {s: _BarBuilder(s, bar_seconds) for s in pairs}
 
     @property
     def account_id(self) -> uuid.UUID:
@@ -87,10 +86,11 @@ class AccountRunner:
         await self.dispatch()
 
     def deliver(self, payload: Mapping[str, Any]) -> None:
-        """An order event of this account from the order service, for the engine."""
-        engine_id = self.bridge.engine_id(str(payload.get("cl_ord_id")))
-        if engine_id is None:
-            return  # not the engine's order (an API order, an earlier tenure's)
+        """An order event of this account from the order service, for the engine. An order
+        the engine did not send (an API order, an earlier tenure's) keeps its own id: the
+        engine books its fills and ignores the rest."""
+        cl_ord_id = str(payload.get("cl_ord_id"))
+        engine_id = self.bridge.engine_id(cl_ord_id) or cl_ord_id
         event = venue_event(payload, engine_id, self.engine.now_ns)
         if event is not None:
             self.bridge.push(event)
@@ -132,12 +132,15 @@ class AccountRunner:
 class _BarBuilder:
     """Closed bars of one pair from its trade prints; the first (partial) bar is dropped."""
 
-    def __init__(self, symbol: str) -> None:
-        self._candles = CandleAccumulator(symbol, BAR_SECONDS)
+    def __init__(self, symbol: str, seconds: int) -> None:
+        self._candles = CandleAccumulator(symbol, seconds)
         self._partial = True
 
     def add(self, tick: Tick) -> list[Bar]:
-        record = TradeRecord.of_tick(tick, "ws")
+        try:
+            record = TradeRecord.of_tick(tick, "ws")
+        except ValueError:  # a print without id or side cannot be placed in a bar
+            return []
         closed = [candle.bar for candle in self._candles.add(record)]
         if closed and self._partial:
             self._partial = False

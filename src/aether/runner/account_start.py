@@ -49,7 +49,7 @@ from aether.oms.venue_port import ReconcilableVenue
 from aether.runner.account_runner import AccountRunner, PaperFills
 from aether.runner.engine_venue import EngineVenue
 from aether.runner.restore import RestoreError, live_portfolio
-from aether.runner.trading_setup import NoStrategyError, trading_setup
+from aether.runner.trading_setup import trading_setup
 from aether.storage.order_tables import OrderRow
 from aether.storage.tables import AccountRow
 
@@ -97,10 +97,7 @@ async def start_account(parts: RunnerParts, account: AccountRow, lease: Lease) -
             SUBSCRIPTIONS_CHANGED,
             subscriptions.change_message(sub.symbol, sub.ws_symbol, sub.kinds),
         )
-    try:
-        setup = trading_setup(config, instruments, f"t{lease.token}"[:8])
-    except NoStrategyError as exc:
-        raise NotTrading(str(exc)) from exc
+    setup = trading_setup(config, instruments, f"t{lease.token}"[:8])
     bridge = EngineVenue()
     paper_fills = None
     if account.mode == "live":
@@ -126,7 +123,13 @@ async def start_account(parts: RunnerParts, account: AccountRow, lease: Lease) -
     )
     engine.set_trading_state(config.trading_state)
     runner = AccountRunner(
-        account, engine, bridge, service, frozenset(pairs), paper_fills=paper_fills
+        account,
+        engine,
+        bridge,
+        service,
+        frozenset(pairs),
+        bar_seconds=config.strategy.bar_seconds,
+        paper_fills=paper_fills,
     )
     await _cancel_inherited(service, account)
     return runner

@@ -4,11 +4,13 @@
   :data:`~aether.runner.process.RETRY_SECONDS` (a lost lease lets the account go instead).
 * An account whose row changed (mode, status, configuration) is restarted from the
   database; an account that stopped being active is let go.
-* The outbox relay runs every :data:`RELAY_SECONDS`; a live account's fills are synced
-  from Kraken every :data:`FILL_SYNC_SECONDS`, and early (after :data:`SOON_SECONDS`) once
-  one of its orders was accepted. Kraken counts ``TradesHistory`` at two points and a
-  starter key regains a third of a point a second: a sync every ten seconds leaves room
-  for the orders.
+* The outbox relay runs every round for a paper account (its API orders are handed to this
+  runner through the outbox) and every :data:`RELAY_SECONDS` for a live one.
+* A live account's fills are synced from Kraken every :data:`FILL_SYNC_SECONDS`, and early
+  (after :data:`SOON_SECONDS`) once one of its orders was accepted; it is reconciled with
+  Kraken every :data:`RECONCILE_SECONDS` (which also stores its balances). Kraken counts
+  ``TradesHistory`` at two points and a starter key regains a third of a point a second: a
+  sync every ten seconds leaves room for the orders.
 """
 
 from __future__ import annotations
@@ -23,19 +25,22 @@ import structlog
 from sqlalchemy import func, select
 
 from aether.oms.leases import LeaseLost
+from aether.oms.reconcile import reconcile_account
 from aether.oms.relay import relay_pending, sync_fills
 from aether.runner.process import RETRY_SECONDS, RunnerProcess, account_version
 from aether.storage.order_tables import FillRow
 from aether.storage.tables import AccountRow
 
-__all__ = ["FILL_SYNC_SECONDS", "RELAY_SECONDS", "keep_house"]
+__all__ = ["FILL_SYNC_SECONDS", "RECONCILE_SECONDS", "RELAY_SECONDS", "keep_house"]
 
 log = structlog.get_logger("aether.runner")
 
 RELAY_SECONDS = 5.0
 FILL_SYNC_SECONDS = 10.0
 SOON_SECONDS = 1.5
+RECONCILE_SECONDS = 60.0
 TICK_SECONDS = 0.5
+_NOW = timedelta(0)
 
 
 async def keep_house(process: RunnerProcess) -> None:
@@ -53,13 +58,18 @@ async def one_round(process: RunnerProcess) -> None:
         runner = held.runner
         if runner is None:
             continue
+        service, account = process.parts.service, runner.account
+        if account.mode != "live":
+            # A paper account's API orders wait in the outbox for this runner: at once.
+            await _guarded(process, account_id, relay_pending(service, account, min_age=_NOW))
+            continue
         if now - held.last_relay >= RELAY_SECONDS:
             held.last_relay = now
-            await _guarded(
-                process, account_id, relay_pending(process.parts.service, runner.account)
-            )
-        if runner.account.mode != "live":
-            continue
+            await _guarded(process, account_id, relay_pending(service, account))
+        if now - held.last_reconcile >= RECONCILE_SECONDS:
+            held.last_reconcile = now
+            check = reconcile_account(process.parts.service, runner.account, process.parts.metrics)
+            await _guarded(process, account_id, check)
         due = FILL_SYNC_SECONDS if not held.sync_soon else SOON_SECONDS
         if now - held.last_sync >= due:
             held.last_sync, held.sync_soon = now, False

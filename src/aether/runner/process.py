@@ -53,6 +53,7 @@ class Held:
     retry_at: float = 0.0
     last_relay: float = 0.0
     last_sync: float = 0.0
+    last_reconcile: float = 0.0
     sync_soon: bool = False  # an order was accepted: look for its fills early
 
 
@@ -193,6 +194,7 @@ class RunnerProcess:
             log.error("account failed to start", account=str(account_id), why=held.idle_reason)
             return
         held.runner, held.idle_reason = runner, ""
+        held.last_reconcile = time.monotonic()  # a live account was reconciled to start
         await self.inbox.add(runner)
         log.info("account running", account=str(account_id), mode=account.mode)
 

@@ -1,6 +1,7 @@
 """/api/v1/accounts/{id}/orders against a real database and, for a live account with vault
 credentials, the emulator: bad input is a 4xx naming the field with nothing written, other
-accounts' orders are out of reach, and a paper account gets 409 instead of a fake fill."""
+accounts' orders are out of reach, and a paper account no runner can take orders for gets 409
+instead of a fake fill."""
 
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     await _nothing_written(aether_session)
 
 
-async def test_a_paper_account_has_no_venue_yet(
+async def test_a_paper_account_without_a_runner_has_no_venue(
     api: httpx.AsyncClient, aether_seed: Seed, aether_session: AsyncSession
 ) -> None:
     url = f"/api/v1/accounts/{aether_seed.alice_account}/orders"

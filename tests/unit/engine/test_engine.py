@@ -250,6 +250,23 @@ def test_a_replayed_fill_is_booked_once() -> None:
     assert len(engine.ledger.fills) == 1
 
 
+def test_a_fill_of_an_order_the_engine_did_not_send_moves_its_holdings() -> None:
+    """An order placed through the API on the account the engine trades: its fill counts."""
+    from aether.domain.events import OrderCancelled, OrderFilled
+    from aether.domain.executions import Fill, Liquidity
+
+    engine, venue = engine_for(XBT, Scripted({}), fixed("0.5"))
+    engine.run([bar(0, "100", "100", "100", "100")], market=venue)
+    outside = Fill("api-1", "an-api-order", XBT.symbol, Side.BUY, D("2"), D("100"), D("0.5"),
+                   "USD", Liquidity.TAKER, 0)  # fmt: skip
+    engine._on_venue_event(OrderFilled(outside))
+    engine._on_venue_event(OrderFilled(outside))  # a replay books nothing more
+    engine._on_venue_event(OrderCancelled("an-api-order", "whatever", 0))
+    assert engine.position(XBT.symbol) == D("2")
+    assert engine.portfolio.cash == D("1000") - D("200.5")
+    assert "an-api-order" not in engine.ledger.orders
+
+
 def test_config_refuses_volatility_sizing_without_exits() -> None:
     import pytest
 
