@@ -61,6 +61,7 @@ class Engine:
         strategy: Strategy,
         config: TradingConfig,
         record_equity: bool = True,
+        keep_history: bool = True,
     ) -> None:
         self.instruments = dict(instruments)
         self.portfolio = portfolio
@@ -69,7 +70,7 @@ class Engine:
         self.config = config
         self.guard = DrawdownGuard(config.limits.max_daily_drawdown)
         self.admin_state = TradingState.ACTIVE
-        self.ledger = OrderLedger(config.order_id_prefix)
+        self.ledger = OrderLedger(config.order_id_prefix, keep_history=keep_history)
         self.exits = ExitTracker(self.instruments, config.exits)
         self.recorder = EquityRecorder(enabled=record_equity)
         self.stale: set[str] = set()  # pairs whose market data is stale: no new entries

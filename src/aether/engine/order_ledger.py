@@ -20,17 +20,27 @@ from aether.domain.executions import Fill
 from aether.domain.orders import Order, OrderStatus, Side
 from aether.engine.refusals import Refusal
 
+#: Refusals a ledger without history keeps (the latest).
+RECENT_REFUSALS = 1000
+
 
 class OrderLedger:
-    """One engine's orders, keyed by ``cl_ord_id`` (``<prefix>-<n>``, in order of creation)."""
+    """One engine's orders, keyed by ``cl_ord_id`` (``<prefix>-<n>``, in order of creation).
 
-    def __init__(self, order_id_prefix: str) -> None:
+    A backtest keeps the whole history (its report needs every order and fill); an account
+    runner, which runs for months, keeps none (``keep_history=False``): its orders and fills
+    are in the database."""
+
+    def __init__(self, order_id_prefix: str, *, keep_history: bool = True) -> None:
         self._prefix = order_id_prefix
         self._seq = 0
-        self.orders: dict[str, Order] = {}  # every order sent, in order
+        self.keep_history = keep_history
+        # Every order sent, in order; without history, only those not finished yet.
+        self.orders: dict[str, Order] = {}
         self.open_orders: dict[str, Order] = {}  # sent and not yet in a terminal state
-        self.fills: list[Fill] = []  # every fill booked, in order
-        self.refusals: list[Refusal] = []  # orders not sent, with the rules that stopped them
+        self.fills: list[Fill] = []  # every fill booked, in order (none without history)
+        # Orders not sent, with the rules that stopped them (the latest ones without history).
+        self.refusals: deque[Refusal] = deque(maxlen=None if keep_history else RECENT_REFUSALS)
         # Submission times, oldest first; the order-rate check drops those out of its window.
         self.recent: deque[int] = deque()
 
@@ -70,11 +80,15 @@ class OrderLedger:
     def book_fill(self, order: Order, fill: Fill) -> None:
         """Record a fill the portfolio has booked (so never a replayed one)."""
         order.apply_fill(fill.quantity, fill.price)
-        self.fills.append(fill)
+        if self.keep_history:
+            self.fills.append(fill)
 
     def close(self, order: Order) -> None:
-        """``order`` reached a terminal state: it is no longer open."""
+        """``order`` reached a terminal state: it is no longer open (and, without history,
+        forgotten: a late fill of it is then booked as one of an order not sent here)."""
         self.open_orders.pop(order.cl_ord_id, None)
+        if not self.keep_history:
+            self.orders.pop(order.cl_ord_id, None)
 
     def open_on(self, symbol: str, side: Side) -> tuple[Order, ...]:
         """The open orders on one side of ``symbol``, oldest first."""

@@ -5,7 +5,10 @@ Rules a caller must know:
 * ``on_market`` takes the account's market events in time order. A paper account's
   SimBroker sees each event first (its fills are recorded and reach the engine as events),
   then trade prints move the engine (ticks, and the bars they close), then the engine's
-  orders go to the order service, one at a time, awaited.
+  orders go to the order service, one at a time. A paper account's are sent before the next
+  event (its venue is this process's SimBroker: an order works from the next event on, as in
+  a backtest); a live account's are queued for :meth:`send_forever`, a task of its own, so
+  market events never wait for Kraken (its rate limits can hold an order for seconds).
 * Bars are built from trade prints at the strategy section's ``bar_seconds``; the first bar
   after a start is partial and not shown to the strategy.
 * The engine's ids are mapped to order service ids by :class:`EngineVenue`; the order
@@ -15,6 +18,7 @@ Rules a caller must know:
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -28,13 +32,14 @@ from aether.domain.events import (
     OrderRejected,
     Tick,
 )
+from aether.domain.orders import OrderStatus
 from aether.engine.loop import Engine
 from aether.marketdata.candle_builder import CandleAccumulator
 from aether.marketdata.records import TradeRecord
 from aether.oms.errors import OrderServiceError
 from aether.oms.new_order import NewOrder
 from aether.oms.service import OrderService
-from aether.runner.engine_venue import CancelCommand, EngineVenue, SubmitCommand
+from aether.runner.engine_venue import CancelCommand, Command, EngineVenue, SubmitCommand
 from aether.runner.order_events import venue_event
 from aether.storage.tables import AccountRow
 
@@ -43,6 +48,7 @@ __all__ = ["AccountRunner", "MarketEvent"]
 log = structlog.get_logger("aether.runner")
 
 MarketEvent = Tick | BookSnapshot | MarketDataStatus
+FINISHED = frozenset(s.value for s in OrderStatus if s.is_terminal)
 #: A paper account's fill path: the market event in, the SimBroker's fills recorded.
 PaperFills = Callable[[Tick | BookSnapshot], Awaitable[Any]]
 
@@ -68,6 +74,12 @@ class AccountRunner:
         self.pairs = pairs
         self.paper_fills = paper_fills
         self._bars = {s: _BarBuilder(s, bar_seconds) for s in pairs}
+        self._outbox: asyncio.Queue[Command] = asyncio.Queue()
+
+    @property
+    def wants_books(self) -> bool:
+        """Only a paper account's SimBroker uses order books; the engine trades on prints."""
+        return self.paper_fills is not None
 
     @property
     def account_id(self) -> uuid.UUID:
@@ -83,7 +95,10 @@ class AccountRunner:
             self.engine.on_tick(event)
         elif isinstance(event, MarketDataStatus):
             self.engine.on_market_status(event)
-        await self.dispatch()
+        if self.paper_fills is not None:
+            await self.send_now()
+        else:
+            self.dispatch()
 
     def deliver(self, payload: Mapping[str, Any]) -> None:
         """An order event of this account from the order service, for the engine. An order
@@ -94,15 +109,30 @@ class AccountRunner:
         event = venue_event(payload, engine_id, self.engine.now_ns)
         if event is not None:
             self.bridge.push(event)
+        if payload.get("status") in FINISHED:
+            self.bridge.forget(cl_ord_id)
 
-    async def dispatch(self) -> None:
+    def dispatch(self) -> None:
+        """Queue the engine's commands for :meth:`send_forever`, oldest first."""
+        for command in self.bridge.take_commands():
+            self._outbox.put_nowait(command)
+
+    async def send_now(self) -> None:
         """Send the engine's commands, oldest first, until none are left."""
         while self.bridge.pending:
             for command in self.bridge.take_commands():
-                if isinstance(command, SubmitCommand):
-                    await self._submit(command)
-                else:
-                    await self._cancel(command)
+                await self._send(command)
+
+    async def send_forever(self) -> None:
+        """Send the queued commands to the order service, one at a time, until cancelled."""
+        while True:
+            await self._send(await self._outbox.get())
+
+    async def _send(self, command: Command) -> None:
+        if isinstance(command, SubmitCommand):
+            await self._submit(command)
+        else:
+            await self._cancel(command)
 
     async def _submit(self, command: SubmitCommand) -> None:
         request = command.request

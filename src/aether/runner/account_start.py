@@ -120,6 +120,7 @@ async def start_account(parts: RunnerParts, account: AccountRow, lease: Lease) -
         strategy=setup.strategy,
         config=setup.config,
         record_equity=False,
+        keep_history=False,  # the database keeps it; a runner runs for months
     )
     engine.set_trading_state(config.trading_state)
     runner = AccountRunner(

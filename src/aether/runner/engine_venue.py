@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aether.domain.events import VenueEvent
 from aether.domain.orders import OrderRequest
 
-__all__ = ["CancelCommand", "EngineVenue", "SubmitCommand"]
+__all__ = ["CancelCommand", "Command", "EngineVenue", "SubmitCommand"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,13 @@ class EngineVenue:
         """The engine's id of an order service id; None for an order the engine did not send
         (an API order, or one of an earlier tenure)."""
         return self._engine_ids.get(cl_ord_id)
+
+    def forget(self, cl_ord_id: str) -> None:
+        """The order service's order ``cl_ord_id`` is finished: drop its id mapping (a late
+        fill of it reaches the engine under the service's id, as an outside fill)."""
+        engine_id = self._engine_ids.pop(cl_ord_id, None)
+        if engine_id is not None:
+            self._service_ids.pop(engine_id, None)
 
     def push(self, event: VenueEvent) -> None:
         """An event for the engine's next poll; its ``cl_ord_id`` must be the engine's id."""

@@ -4,7 +4,8 @@ Rules a caller must know:
 
 * One core NATS subscription per pair and kind (``trade``, ``book``, ``status``), shared by
   every account of this process that trades the pair; each account has its own inbox and
-  task, so a slow order on one account does not hold up another.
+  tasks (market events, and its orders), so nothing one account waits for holds up another.
+  Books go only to accounts that use them (paper accounts' SimBrokers).
 * An account's events are handled one at a time, in the order they arrived. An inbox holds
   at most ``capacity`` events; when it is full the newest is dropped and counted
   (``dropped``): a runner that cannot keep up is visible, never silently late forever.
@@ -41,7 +42,7 @@ INBOX_CAPACITY = 50_000
 class _Account:
     runner: AccountRunner
     queue: asyncio.Queue[MarketEvent]
-    task: asyncio.Task[None] | None = None
+    tasks: tuple[asyncio.Task[None], ...] = ()
 
 
 @dataclass
@@ -67,7 +68,11 @@ class MarketInbox:
         """Start delivering the account's pairs to ``runner``."""
         queue: asyncio.Queue[MarketEvent] = asyncio.Queue(self.capacity)
         entry = _Account(runner, queue)
-        entry.task = asyncio.create_task(self._drain(entry), name=f"runner-{runner.account_id}")
+        name = f"runner-{runner.account_id}"
+        entry.tasks = (
+            asyncio.create_task(self._drain(entry), name=f"{name}-market"),
+            asyncio.create_task(runner.send_forever(), name=f"{name}-orders"),
+        )
         self._accounts[runner.account_id] = entry
         for symbol in runner.pairs:
             holders = self._by_symbol.setdefault(symbol, set())
@@ -80,7 +85,8 @@ class MarketInbox:
         entry = self._accounts.pop(account_id, None)
         if entry is None:
             return
-        await stop_task(entry.task)
+        for task in entry.tasks:
+            await stop_task(task)
         for symbol in entry.runner.pairs:
             holders = self._by_symbol.get(symbol, set())
             holders.discard(account_id)
@@ -97,15 +103,17 @@ class MarketInbox:
         return all(market_subject(symbol, k) in self._subscriptions for k in FOLLOWED_KINDS)
 
     def failed(self) -> list[tuple[uuid.UUID, BaseException]]:
-        """Accounts whose task ended with an error (the process stops running them)."""
-        return [
-            (account_id, entry.task.exception())  # type: ignore[misc]
-            for account_id, entry in self._accounts.items()
-            if entry.task is not None
-            and entry.task.done()
-            and not entry.task.cancelled()
-            and entry.task.exception() is not None
-        ]
+        """Accounts whose market or order task ended with an error (the process stops
+        running them)."""
+        found = []
+        for account_id, entry in self._accounts.items():
+            for task in entry.tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    error = task.exception()
+                    assert error is not None
+                    found.append((account_id, error))
+                    break
+        return found
 
     # --- the bus ------------------------------------------------------------------------
     async def _follow(self, symbol: str) -> None:
@@ -132,9 +140,10 @@ class MarketInbox:
             return
         if not isinstance(event, Tick | BookSnapshot | MarketDataStatus):
             return
+        book = isinstance(event, BookSnapshot)
         for account_id in self._by_symbol.get(event.symbol, ()):
             entry = self._accounts.get(account_id)
-            if entry is None:
+            if entry is None or (book and not entry.runner.wants_books):
                 continue
             try:
                 entry.queue.put_nowait(event)

@@ -6,12 +6,22 @@ from decimal import Decimal as D
 
 from aether.backtest.round_trips import round_trips
 from aether.domain.accounts import TradingState
-from aether.domain.events import MarketDataFresh, MarketDataStale, Tick
+from aether.domain.events import (
+    MarketDataFresh,
+    MarketDataStale,
+    OrderCancelled,
+    OrderFilled,
+    Tick,
+)
+from aether.domain.executions import Fill, Liquidity
 from aether.domain.orders import OrderStatus, OrderType, Side
 from aether.engine.config import SizingConfig, SizingMethod, TradingConfig
+from aether.engine.loop import Engine
+from aether.engine.portfolio import Portfolio
 from aether.risk.exits import Distance, ExitConfig
 from aether.risk.limits import RiskLimits
 from aether.risk.sizing import Costs
+from aether.venues.sim.broker import SimBroker
 from tests.unit.domain.conftest import make_instrument
 from tests.unit.engine.scripted import HOUR, Scripted, bar, engine_for, fixed
 
@@ -243,7 +253,6 @@ def test_a_replayed_fill_is_booked_once() -> None:
         [bar(0, "100", "100", "100", "100"), bar(1, "100", "100", "100", "100")], market=venue
     )
     cash = engine.portfolio.cash
-    from aether.domain.events import OrderFilled
 
     engine._on_venue_event(OrderFilled(engine.ledger.fills[0]))
     assert engine.portfolio.cash == cash
@@ -252,8 +261,6 @@ def test_a_replayed_fill_is_booked_once() -> None:
 
 def test_a_fill_of_an_order_the_engine_did_not_send_moves_its_holdings() -> None:
     """An order placed through the API on the account the engine trades: its fill counts."""
-    from aether.domain.events import OrderCancelled, OrderFilled
-    from aether.domain.executions import Fill, Liquidity
 
     engine, venue = engine_for(XBT, Scripted({}), fixed("0.5"))
     engine.run([bar(0, "100", "100", "100", "100")], market=venue)
@@ -275,3 +282,32 @@ def test_config_refuses_volatility_sizing_without_exits() -> None:
     with pytest.raises(ValueError, match="fraction"):
         SizingConfig(SizingMethod.FIXED, D("1.5"))
     assert RiskLimits().max_open_orders is None
+
+
+def test_without_history_finished_orders_are_forgotten_and_a_late_fill_still_counts() -> None:
+    """An account runner's engine keeps only open orders; the database keeps the rest."""
+
+    instruments = {XBT.symbol: XBT}
+    venue = SimBroker(instruments, {"USD": D("1000")})
+    engine = Engine(
+        instruments=instruments,
+        portfolio=Portfolio(instruments, D("1000")),
+        venue=venue,
+        strategy=Scripted({0: long_}),
+        config=fixed("0.5"),
+        keep_history=False,
+    )
+    engine.run(
+        [bar(0, "100", "100", "100", "100"), bar(1, "100", "100", "100", "100")], market=venue
+    )
+    assert engine.position(XBT.symbol) > 0  # bought and filled
+    assert engine.ledger.orders == {}
+    assert engine.ledger.fills == []
+    held = engine.position(XBT.symbol)
+
+    # A late fill of the forgotten order is still booked, once.
+    fill = Fill("late-1", "ae-1", XBT.symbol, Side.BUY, D("1"), D("100"), D("0"), "USD",
+                Liquidity.TAKER, 0)  # fmt: skip
+    engine._on_venue_event(OrderFilled(fill))
+    engine._on_venue_event(OrderFilled(fill))
+    assert engine.position(XBT.symbol) == held + 1
