@@ -33,11 +33,10 @@ from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
-import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import make_url
+from throwaway_database import migrated_database
 
 from aether.accounts.config import AccountConfig, RiskLimits
 from aether.domain.accounts import TradingState
@@ -51,9 +50,7 @@ from aether.oms.venue_port import OrderVenue
 from aether.platform.sidecars import Sidecar, SidecarThread
 from aether.risk.limits import RiskLimits as EngineLimits
 from aether.risk.pre_trade import AccountView, check_order
-from aether.settings import DEFAULT_DATABASE_APP_ROLE
 from aether.storage.database import create_engine, session_factory
-from aether.storage.migrate import upgrade
 from aether.storage.tables import AccountRow
 from aether.venues.kraken.instrument_snapshot import load_instrument_snapshot
 from aether.venues.kraken.nonce import NonceStore
@@ -104,22 +101,6 @@ def _servers(root: Path) -> Iterator[tuple[str, str]]:
     finally:
         emulator.stop()
         stack.stop()
-
-
-async def _database(admin_url: str) -> str:
-    name = f"aether_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        role = DEFAULT_DATABASE_APP_ROLE
-        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-        if not exists:
-            await conn.execute(f'CREATE ROLE "{role}"')
-    finally:
-        await conn.close()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    return url
 
 
 async def _order_path(db_url: str, emulator_url: str, count: int, root: Path) -> list[float]:
@@ -222,7 +203,7 @@ def main() -> None:
     root.chmod(0o711)  # the unprivileged PostgreSQL user must traverse it when we run as root
     try:
         with _servers(root) as (admin_url, emulator_url):
-            db_url = asyncio.run(_database(admin_url))
+            db_url = asyncio.run(migrated_database(admin_url))
             with console.status(f"submitting {args.orders:,} orders"):
                 orders = asyncio.run(_order_path(db_url, emulator_url, args.orders, root))
     finally:

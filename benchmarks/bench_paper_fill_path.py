@@ -35,14 +35,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
 import nats
 import orjson
 from nats.aio.msg import Msg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+from throwaway_database import migrated_database
 
 from aether.accounts.config import AccountConfig, PaperConfig, RiskLimits
 from aether.bus.publisher import BusPublisher
@@ -54,7 +53,6 @@ from aether.oms.new_order import NewOrder
 from aether.oms.paper_fills import on_market_events
 from aether.oms.paper_venue import PaperOrderVenue, PaperVenues
 from aether.oms.service import OrderService
-from aether.settings import DEFAULT_DATABASE_APP_ROLE
 from aether.storage.database import create_engine, session_factory
 from aether.storage.order_tables import FillRow
 from aether.storage.tables import AccountRow
@@ -83,23 +81,6 @@ def _servers(root: Path) -> Iterator[tuple[str, str]]:
         yield stack.postgres().admin_url, stack.urls().nats_url
     finally:
         stack.stop()
-
-
-async def _database(admin_url: str) -> str:
-    from aether.storage.migrate import upgrade
-
-    name = f"aether_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        role = DEFAULT_DATABASE_APP_ROLE
-        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
-            await conn.execute(f'CREATE ROLE "{role}"')
-    finally:
-        await conn.close()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url)
-    return url
 
 
 async def _fill_path(
@@ -236,7 +217,7 @@ def main() -> None:
     root.chmod(0o711)  # the unprivileged PostgreSQL user must traverse it when we run as root
     try:
         with _servers(root) as (admin_url, nats_url):
-            db_url = asyncio.run(_database(admin_url))
+            db_url = asyncio.run(migrated_database(admin_url))
             with console.status(f"{args.events:,} market events at {args.rate:,.0f}/s"):
                 samples, alone, stored = asyncio.run(
                     _fill_path(db_url, nats_url, args.events, args.rate, args.fill_every)

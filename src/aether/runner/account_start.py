@@ -35,6 +35,7 @@ from aether.domain.orders import OrderStatus
 from aether.engine.loop import Engine
 from aether.engine.portfolio import Portfolio
 from aether.marketdata import subscriptions
+from aether.oms.balance_snapshots import load_balances
 from aether.oms.errors import OrderServiceError
 from aether.oms.fill_history import account_fills
 from aether.oms.leases import Lease
@@ -45,7 +46,6 @@ from aether.oms.reconcile import reconcile_account
 from aether.oms.reconcile_report import ReconciliationMetrics
 from aether.oms.relay import relay_pending
 from aether.oms.service import OrderService
-from aether.oms.venue_port import ReconcilableVenue
 from aether.runner.account_runner import AccountRunner, PaperFills
 from aether.runner.engine_venue import EngineVenue
 from aether.runner.restore import RestoreError, live_portfolio
@@ -172,8 +172,8 @@ async def _live_portfolio(
     if report.unresolved:
         log.warning("reconciliation left orders unresolved", account=str(account.id))
     venue = await service.venues.venue_for(account)
-    assert isinstance(venue, ReconcilableVenue)
-    balances = {asset: b.total for asset, b in (await venue.balances()).items()}
+    async with service.sessions() as session:  # the snapshot reconciliation just stored
+        balances = {row.asset: row.total for row in await load_balances(session, account.id)}
     prices: dict[str, Decimal] = {}
     for symbol, instrument in instruments.items():
         if balances.get(instrument.base, ZERO) > ZERO:
