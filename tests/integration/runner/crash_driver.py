@@ -1,8 +1,8 @@
 """A runner's order path in processes of their own, which SIGKILL themselves where told.
 
-``python -m tests.integration.runner.crash_driver ACCOUNT_ID TARGET`` on the servers of the
+``python -m tests.integration.runner.crash_driver ACCOUNT_ID`` on the servers of the
 environment (``AETHER_DATABASE_URL``, ``AETHER_KRAKEN_REST_URL``, the vault's KEK, the audit
-key) reads one ``KILL`` per line from stdin, forks a child for it (the imports are paid
+key) reads one ``KILL TARGET`` per line from stdin, forks a child for it (the imports are paid
 once, in this single-threaded parent), and answers ``exit <code>`` (``-9``: killed). Each
 child first recovers as a runner does when it takes an account (the outbox
 relay, then reconciliation), then submits orders through the order service until the
@@ -144,14 +144,14 @@ def _child(account_id: uuid.UUID, target: int, kill: str) -> int:
     return 0
 
 
-def serve(account_id: uuid.UUID, target: int) -> None:
+def serve(account_id: uuid.UUID) -> None:
     for line in sys.stdin:
-        kill = line.strip()
+        kill, target = line.split()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            os._exit(_child(account_id, target, kill))
+            os._exit(_child(account_id, int(target), kill))
         _, status = os.waitpid(pid, 0)
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         sys.stdout.write(f"exit {code}\n")
@@ -159,4 +159,4 @@ def serve(account_id: uuid.UUID, target: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(uuid.UUID(sys.argv[1]), int(sys.argv[2]))
+    serve(uuid.UUID(sys.argv[1]))
